@@ -1,0 +1,138 @@
+/* async.c: asynchronous results: apply_async, map_async, wait, ready, get, callbacks. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ppool_impl.h"
+
+#define JOB(a) ((ppool__job *)(a))
+
+/* Submits a filled job as an async handle; the handle holds a pool reference. */
+static ppool_async *hand_out(ppool__job *j)
+{
+    ppool *p = j->pool;
+    __atomic_add_fetch(&p->refs, 1, __ATOMIC_ACQ_REL);
+    ppool__job_submit(p, j);
+    pthread_mutex_unlock(&p->mu);
+    return (ppool_async *)j;
+}
+
+ppool_async *ppool_apply_async(ppool *p, const char *fn, const void *arg, size_t len)
+{
+    if (ppool__check_array(p, fn, arg, len ? 1 : 0, len, NULL, 0)) return NULL;
+    void *copy = malloc(len ? len : 1);
+    if (!copy) {
+        ppool__fail(p, PPOOL_ENOMEM, "'%s': out of memory copying a %zu-byte argument", fn, len);
+        return NULL;
+    }
+    if (len) memcpy(copy, arg, len);
+    int rc;
+    ppool__job *j = ppool__job_open(p, JOB_APPLY, fn, &rc);
+    if (!j) {
+        free(copy);
+        return NULL;
+    }
+    j->arg = copy;
+    j->arg_len = len;
+    j->n = 1;
+    return hand_out(j);
+}
+
+ppool_async *ppool_map_async(ppool *p, const char *fn, const void *in, size_t n, size_t in_size,
+                             void *out, size_t out_size)
+{
+    if (ppool__check_array(p, fn, in, n, in_size, out, out_size)) return NULL;
+    int rc;
+    ppool__job *j = ppool__job_open(p, JOB_MAP, fn, &rc);
+    if (!j) return NULL;
+    j->in = in;
+    j->in_size = in_size;
+    j->n = n;
+    j->out = out;
+    j->out_size = out_size;
+    return hand_out(j);
+}
+
+/* Waits under the lock for the job to finish; 0 or PPOOL_ETIMEDOUT. */
+static int wait_locked(ppool__job *j, double timeout)
+{
+    double deadline = ppool__deadline(timeout);
+    while (!j->finished)
+        if (ppool__cond_wait(j->pool, &j->cond, deadline) == PPOOL_ETIMEDOUT && !j->finished)
+            return ppool__fail(j->pool, PPOOL_ETIMEDOUT, "'%s': not done within %g s", j->fn, timeout);
+    return 0;
+}
+
+int ppool_async_wait(ppool_async *a, double timeout)
+{
+    if (!a) return ppool__fail(NULL, PPOOL_EINVAL, "ppool_async_wait: NULL result");
+    ppool__job *j = JOB(a);
+    pthread_mutex_lock(&j->pool->mu);
+    int rc = wait_locked(j, timeout);
+    pthread_mutex_unlock(&j->pool->mu);
+    return rc;
+}
+
+int ppool_async_ready(const ppool_async *a)
+{
+    if (!a) return 0;
+    ppool__job *j = JOB(a);
+    pthread_mutex_lock(&j->pool->mu);
+    int r = j->finished;
+    pthread_mutex_unlock(&j->pool->mu);
+    return r;
+}
+
+int ppool_async_get(ppool_async *a, ppool_buf *result, double timeout)
+{
+    if (result) *result = (ppool_buf){0};
+    if (!a) return ppool__fail(NULL, PPOOL_EINVAL, "ppool_async_get: NULL result");
+    ppool__job *j = JOB(a);
+    pthread_mutex_lock(&j->pool->mu);
+    int rc = wait_locked(j, timeout);
+    if (rc == 0) {
+        rc = j->status;
+        if (rc) ppool__fail(j->pool, rc, "%s", j->err ? j->err : ppool_strerror(rc));
+        else if (result) *result = j->result;
+    }
+    pthread_mutex_unlock(&j->pool->mu);
+    return rc;
+}
+
+const char *ppool_async_error(const ppool_async *a)
+{
+    if (!a) return NULL;
+    ppool__job *j = JOB(a);
+    pthread_mutex_lock(&j->pool->mu);
+    const char *e = j->finished && j->status ? (j->err ? j->err : ppool_strerror(j->status)) : NULL;
+    pthread_mutex_unlock(&j->pool->mu);
+    return e;
+}
+
+void ppool_async_on_done(ppool_async *a, void (*cb)(ppool_async *, void *), void *user)
+{
+    if (!a || !cb) return;
+    ppool__job *j = JOB(a);
+    pthread_mutex_lock(&j->pool->mu);
+    if (j->cb_state != 0) { /* one callback per result */
+        pthread_mutex_unlock(&j->pool->mu);
+        return;
+    }
+    j->cb = cb;
+    j->cb_user = user;
+    int now = j->finished;
+    j->cb_state = now ? 2 : 1;
+    pthread_mutex_unlock(&j->pool->mu);
+    if (now) cb(a, user);
+}
+
+void ppool_async_free(ppool_async *a)
+{
+    if (!a) return;
+    ppool__job *j = JOB(a);
+    ppool *p = j->pool;
+    pthread_mutex_lock(&p->mu);
+    ppool__job_abandon(j);
+    ppool__job_unref(j);
+    pthread_mutex_unlock(&p->mu);
+    ppool__pool_unref(p);
+}

@@ -1,0 +1,79 @@
+/* codec.c: packs and unpacks wire frames: [u32 LE header length][protobuf Frame][bulk bytes]. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ppool.pb-c.h"
+#include "ppool_impl.h"
+
+static void put_le32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)v;
+    p[1] = (unsigned char)(v >> 8);
+    p[2] = (unsigned char)(v >> 16);
+    p[3] = (unsigned char)(v >> 24);
+}
+
+static uint32_t get_le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+int ppool__frame_pack(const Ppool__Frame *msg, const void *bulk, size_t bulk_len, void **frame,
+                      size_t *len)
+{
+    size_t hl = ppool__frame__get_packed_size(msg);
+    if (hl > PPOOL__MAX_FRAME || bulk_len > PPOOL__MAX_FRAME - hl - 4) return PPOOL_EINVAL;
+    unsigned char *f = malloc(4 + hl + bulk_len);
+    if (!f) return PPOOL_ENOMEM;
+    put_le32(f, (uint32_t)hl);
+    ppool__frame__pack(msg, f + 4);
+    if (bulk_len) memcpy(f + 4 + hl, bulk, bulk_len);
+    *frame = f;
+    *len = 4 + hl + bulk_len;
+    return 0;
+}
+
+/* The bulk length a message declares, or 0. */
+static uint64_t declared_bulk(const Ppool__Frame *m)
+{
+    if (m->msg_case == PPOOL__FRAME__MSG_TASK) return m->task->bulk_len;
+    if (m->msg_case == PPOOL__FRAME__MSG_RESULT) return m->result->bulk_len;
+    return 0;
+}
+
+int ppool__frame_unpack(const void *frame, size_t len, Ppool__Frame **msg, const void **bulk,
+                        size_t *bulk_len, char *err, size_t errlen)
+{
+    const unsigned char *f = frame;
+    *msg = NULL;
+    if (!frame || len < 4 || len > PPOOL__MAX_FRAME) {
+        snprintf(err, errlen, "frame of %zu bytes is outside 4..%u", len, PPOOL__MAX_FRAME);
+        return PPOOL_EPROTO;
+    }
+    uint32_t hl = get_le32(f);
+    if (hl > len - 4) {
+        snprintf(err, errlen, "frame header of %u bytes overruns the %zu-byte frame", hl, len);
+        return PPOOL_EPROTO;
+    }
+    Ppool__Frame *m = ppool__frame__unpack(NULL, hl, f + 4);
+    if (!m) {
+        snprintf(err, errlen, "frame header does not decode (%u bytes)", hl);
+        return PPOOL_EPROTO;
+    }
+    size_t bl = len - 4 - hl;
+    if (m->msg_case == PPOOL__FRAME__MSG__NOT_SET || declared_bulk(m) != bl) {
+        snprintf(err, errlen, "frame declares %llu bulk bytes but carries %zu (kind %d)",
+                 (unsigned long long)declared_bulk(m), bl, (int)m->msg_case);
+        ppool__frame__free_unpacked(m, NULL);
+        return PPOOL_EPROTO;
+    }
+    *msg = m;
+    *bulk = f + 4 + hl;
+    *bulk_len = bl;
+    return 0;
+}
+
+void ppool__frame_release(Ppool__Frame *msg)
+{
+    if (msg) ppool__frame__free_unpacked(msg, NULL);
+}

@@ -1,0 +1,111 @@
+/* error.c: the error table, per-thread error messages, debug output and small helpers. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ppool_impl.h"
+
+/* The calling thread's last message and the pool it is about. */
+static __thread char tl_msg[PPOOL__ERRMSG];
+static __thread const ppool *tl_pool;
+static char global_msg[PPOOL__ERRMSG];
+
+const char *ppool_strerror(int err)
+{
+    switch (err) {
+    case 0:
+        return "success";
+#define XX(name, val, msg)                                                                         \
+    case val:                                                                                      \
+        return msg;
+        PPOOL_ERRNO_MAP(XX)
+#undef XX
+    default:
+        return "unknown error";
+    }
+}
+
+const char *ppool_errname(int err)
+{
+    switch (err) {
+    case 0:
+        return "PPOOL_OK";
+#define XX(name, val, msg)                                                                         \
+    case val:                                                                                      \
+        return "PPOOL_" #name;
+        PPOOL_ERRNO_MAP(XX)
+#undef XX
+    default:
+        return "PPOOL_EUNKNOWN";
+    }
+}
+
+int ppool__fail(const ppool *p, int err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(tl_msg, sizeof tl_msg, fmt, ap);
+    va_end(ap);
+    tl_pool = p;
+    if (p) {
+        /* The pool-wide copy is for other threads; a torn read there is only text. */
+        ppool__strlcpy(((ppool *)p)->errmsg, tl_msg, sizeof p->errmsg);
+    } else {
+        ppool__strlcpy(global_msg, tl_msg, sizeof global_msg);
+    }
+    ppool__debug("error %s: %s", ppool_errname(err), tl_msg);
+    return err;
+}
+
+const char *ppool_errmsg(const ppool *p)
+{
+    if (tl_pool == p && tl_msg[0]) return tl_msg;
+    if (p) return p->errmsg;
+    return global_msg;
+}
+
+void ppool__debug(const char *fmt, ...)
+{
+    static int level = -1;
+    if (level < 0) {
+        const char *e = getenv("PPOOL_DEBUG");
+        level = (e && *e && strcmp(e, "0") != 0) ? 1 : 0;
+    }
+    if (!level) return;
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "ppool[%d]: %s\n", (int)getpid(), line);
+}
+
+double ppool__now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+void ppool__strlcpy(char *dst, const char *src, size_t n)
+{
+    if (!n) return;
+    size_t l = strnlen(src, n - 1);
+    memcpy(dst, src, l);
+    dst[l] = 0;
+}
+
+void ppool_buf_free(ppool_buf *b)
+{
+    if (!b) return;
+    free(b->data);
+    b->data = NULL;
+    b->len = 0;
+}
+
+const char *ppool_version(void)
+{
+    return PPOOL_VERSION_STRING;
+}

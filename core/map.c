@@ -1,0 +1,101 @@
+/* map.c: the blocking calls: ppool_map, ppool_map_bufs and ppool_apply. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ppool_impl.h"
+
+int ppool__check_array(const ppool *p, const char *fn, const void *in, size_t n, size_t in_size,
+                       const void *out, size_t out_size)
+{
+    if (!p) return ppool__fail(NULL, PPOOL_EINVAL, "NULL pool");
+    if (!fn) return ppool__fail(p, PPOOL_EINVAL, "NULL function name");
+    if (n && !in) return ppool__fail(p, PPOOL_EINVAL, "'%s': NULL input for %zu items", fn, n);
+    if (n && out_size && !out)
+        return ppool__fail(p, PPOOL_EINVAL, "'%s': NULL output for %zu items of %zu bytes", fn, n, out_size);
+    if ((in_size && n > SIZE_MAX / in_size) || (out_size && n > SIZE_MAX / out_size))
+        return ppool__fail(p, PPOOL_EINVAL, "'%s': %zu items overflow the address space", fn, n);
+    return 0;
+}
+
+int ppool__job_wait(ppool__job *j)
+{
+    ppool *p = j->pool;
+    while (!j->finished) ppool__cond_wait(p, &j->cond, -1);
+    int rc = j->status;
+    if (rc) ppool__fail(p, rc, "%s", j->err ? j->err : ppool_strerror(rc));
+    return rc;
+}
+
+/* Submits a filled job, waits for it and releases it. Called with p->mu held. */
+static int run_and_wait(ppool__job *j)
+{
+    ppool *p = j->pool;
+    ppool__job_submit(p, j);
+    int rc = ppool__job_wait(j);
+    ppool__job_abandon(j);
+    ppool__job_unref(j);
+    pthread_mutex_unlock(&p->mu);
+    return rc;
+}
+
+int ppool_map(ppool *p, const char *fn, const void *in, size_t n, size_t in_size, void *out,
+              size_t out_size)
+{
+    int rc = ppool__check_array(p, fn, in, n, in_size, out, out_size);
+    if (rc) return rc;
+    ppool__job *j = ppool__job_open(p, JOB_MAP, fn, &rc);
+    if (!j) return rc;
+    j->in = in;
+    j->in_size = in_size;
+    j->n = n;
+    j->out = out;
+    j->out_size = out_size;
+    return run_and_wait(j);
+}
+
+int ppool_map_bufs(ppool *p, const char *fn, const ppool_buf *in, size_t n, ppool_buf *out)
+{
+    int rc = ppool__check_array(p, fn, in, n, sizeof *in, out, sizeof *out);
+    if (rc) return rc;
+    for (size_t i = 0; i < n; i++) {
+        if (!in[i].data && in[i].len)
+            return ppool__fail(p, PPOOL_EINVAL, "'%s': item %zu has NULL data and %zu bytes", fn, i,
+                               in[i].len);
+        if (in[i].len > PPOOL__MAX_FRAME / 2)
+            return ppool__fail(p, PPOOL_EINVAL, "'%s': item %zu has %zu bytes, over the %u-byte limit",
+                               fn, i, in[i].len, PPOOL__MAX_FRAME / 2);
+    }
+    for (size_t i = 0; i < n; i++) out[i] = (ppool_buf){0};
+    ppool__job *j = ppool__job_open(p, JOB_BUFS, fn, &rc);
+    if (!j) return rc;
+    j->inb = in;
+    j->n = n;
+    j->outb = out;
+    return run_and_wait(j);
+}
+
+int ppool_apply(ppool *p, const char *fn, const void *arg, size_t len, ppool_buf *out)
+{
+    if (out) *out = (ppool_buf){0};
+    int rc = ppool__check_array(p, fn, arg, len ? 1 : 0, len, NULL, 0);
+    if (rc) return rc;
+    if (len > PPOOL__MAX_FRAME / 2)
+        return ppool__fail(p, PPOOL_EINVAL, "'%s': argument of %zu bytes is over the %u-byte limit", fn,
+                           len, PPOOL__MAX_FRAME / 2);
+    ppool__job *j = ppool__job_open(p, JOB_APPLY, fn, &rc);
+    if (!j) return rc;
+    j->arg = (void *)arg; /* borrowed: this call waits */
+    j->arg_len = len;
+    j->n = 1;
+    ppool__job_submit(p, j);
+    rc = ppool__job_wait(j);
+    if (out) {
+        *out = j->result;
+        j->result = (ppool_buf){0};
+    }
+    j->arg = NULL;
+    ppool__job_abandon(j);
+    ppool__job_unref(j);
+    pthread_mutex_unlock(&p->mu);
+    return rc;
+}

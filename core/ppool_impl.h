@@ -1,0 +1,246 @@
+/* ppool_impl.h: internal structures and functions shared by the core's files. */
+#ifndef PPOOL_IMPL_H
+#define PPOOL_IMPL_H
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "ppool.h"
+#include "transport.h"
+
+#define PPOOL__PROTO_VERSION 1
+#define PPOOL__NAME_MAX 128               /* longest registered name */
+#define PPOOL__MAX_FRAME (1024u << 20)    /* largest frame accepted: 1 GiB */
+#define PPOOL__CHUNK_BYTES (4u << 20)     /* a chunk's items stop growing past this */
+#define PPOOL__CREDITS 2                  /* chunks in flight per worker */
+#define PPOOL__TARGET_CHUNK_SECONDS 0.004 /* adaptive chunks aim at this duration */
+#define PPOOL__ITER_WINDOW 16384          /* items dispatched ahead of an iterator's reader */
+#define PPOOL__ERRMSG 512
+
+/* ---- error.c ---- */
+/* Records a message for `p` (NULL: the process-wide last one) on the calling
+ * thread; returns err so callers can `return ppool__fail(p, err, ...)`. */
+int ppool__fail(const ppool *p, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Debug log on stderr when PPOOL_DEBUG is set (read at run time). */
+void ppool__debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Monotonic seconds. */
+double ppool__now(void);
+/* Copies at most n-1 bytes and terminates. */
+void ppool__strlcpy(char *dst, const char *src, size_t n);
+
+/* ---- registry.c ---- */
+/* A frozen copy of the registry, taken at ppool_open. */
+typedef struct ppool__registry {
+    size_t n;
+    char **names; /* sorted */
+    ppool_fn *fns;
+    uint64_t digest;
+} ppool__registry;
+int ppool__registry_snapshot(ppool__registry *r);
+void ppool__registry_release(ppool__registry *r);
+/* The function of `name`, or NULL. */
+ppool_fn ppool__registry_find(const ppool__registry *r, const char *name);
+
+/* ---- codec.c: frames are [u32 LE header length][packed Frame][bulk] ---- */
+typedef struct Ppool__Frame Ppool__Frame;
+/* Packs `msg` (a Ppool__Frame) plus `bulk` into one malloc'd frame. */
+int ppool__frame_pack(const Ppool__Frame *msg, const void *bulk, size_t bulk_len, void **frame,
+                      size_t *len);
+/* Unpacks a frame; *msg must be released with ppool__frame_release. *bulk
+ * points into `frame`. PPOOL_EPROTO (with a message in err) if malformed. */
+int ppool__frame_unpack(const void *frame, size_t len, Ppool__Frame **msg, const void **bulk,
+                        size_t *bulk_len, char *err, size_t errlen);
+void ppool__frame_release(Ppool__Frame *msg);
+
+/* ---- topo.c ---- */
+/* Per-worker cpusets (hwloc list strings; "" means unbound) for `bind`. */
+int ppool__topo_plan(const char *bind, int workers, char ***sets, char *err, size_t errlen);
+void ppool__topo_plan_free(char **sets, int workers);
+/* Binds the calling process to a list string; 0 or < 0. */
+int ppool__topo_bind(const char *set);
+/* The calling process's current binding as a list string (malloc'd). */
+char *ppool__topo_current(void);
+
+/* ---- worker.c ---- */
+typedef struct ppool__wctx {
+    const ppool__registry *reg;
+    char **cpusets;      /* per worker, may be NULL */
+    const char *init_fn; /* may be NULL */
+    const void *initarg;
+    size_t initarg_len;
+    double task_timeout;
+    int worker;
+} ppool__wctx;
+extern const ppool__worker_ops ppool__worker_ops_template;
+
+/* ---- sched.c / pool.c / jobs ---- */
+enum { JOB_MAP, JOB_BUFS, JOB_APPLY, JOB_ITER, JOB_SOURCE };
+
+typedef struct ppool__chunk {
+    struct ppool__job *job;
+    size_t first;
+    size_t count;
+    unsigned tries;  /* deaths of a worker running this single item */
+    double sent;     /* when it was sent */
+    struct ppool__chunk *next;
+} ppool__chunk;
+
+/* One slot of an iterator's result window. */
+typedef struct ppool__slot {
+    int state; /* 0 empty, 1 ready */
+    int status;
+    ppool_buf buf;
+    char *err;
+} ppool__slot;
+
+typedef struct ppool__job {
+    struct ppool *pool;
+    uint64_t id;
+    int kind;
+    int refs;       /* the handle's and the scheduler's */
+    int user_gone;  /* the handle was freed: cancel, discard results */
+    char fn[PPOOL__NAME_MAX];
+
+    /* input */
+    const char *in;
+    size_t in_size;
+    const ppool_buf *inb;
+    void *arg; /* owned copy (apply) */
+    size_t arg_len;
+    ppool_source src;
+    void *src_user;
+    int src_end;  /* the source said 0 or < 0 */
+    int src_err;  /* its error, if any */
+    char **src_items; /* copies of pulled items not yet sent (retries): by index % window */
+    size_t *src_lens;
+
+    /* output */
+    char *out;
+    size_t out_size;
+    ppool_buf *outb;
+    ppool_buf result; /* apply */
+
+    /* progress */
+    size_t n;        /* items (SIZE_MAX while a source is open) */
+    size_t next;     /* next fresh index */
+    size_t done;     /* items completed */
+    size_t inflight; /* items sent, not completed */
+    ppool__chunk *retry;
+    size_t chunksize;
+    double per_item; /* measured seconds per item, 0 unknown */
+
+    /* outcome */
+    int finished;
+    int aborted; /* the pool stopped under it: this error */
+    int window_blocked; /* the dispatcher waits for the reader */
+    int status;
+    size_t err_index;
+    char *err;
+
+    /* completion */
+    pthread_cond_t cond;
+    void (*cb)(struct ppool_async *, void *);
+    void *cb_user;
+    int cb_state; /* 0 none, 1 set, 2 queued/run */
+
+    /* iterators */
+    int ordered;
+    size_t window;
+    ppool__slot *slots; /* window of them, by index % window */
+    size_t *fifo;       /* unordered: completed indices */
+    size_t fifo_head, fifo_count;
+    size_t yielded;
+    ppool__slot cur; /* what the last iter_next handed out */
+
+    struct ppool__job *prev, *nextjob;
+} ppool__job;
+
+enum { W_DOWN, W_STARTING, W_READY, W_RETIRING, W_GONE };
+
+typedef struct ppool__wslot {
+    int state;
+    int pid;
+    char host[64];
+    char cpuset[64];
+    ppool__chunk *head, *tail; /* in flight, oldest first */
+    int ninflight;
+    int fails;       /* deaths in a row before a Hello */
+    size_t assigned; /* items given to this process */
+    /* statistics, across the slot's processes */
+    size_t items, chunks, deaths, spawns;
+    double busy;
+} ppool__wslot;
+
+enum { POOL_OPEN, POOL_CLOSED, POOL_DOWN };
+
+struct ppool {
+    pthread_mutex_t mu;
+    pthread_cond_t idle; /* signalled when a job finishes or a worker gets ready */
+    pthread_t thread;
+    int thread_started;
+    int refs; /* the pool's own, and one per live handle (under mu) */
+    int state;
+    int stopping; /* the dispatcher should exit */
+    int freed;
+
+    const ppool__transport *T;
+    void *tst;
+    int nworkers;
+    ppool__wslot *w;
+    int nready;
+
+    ppool_opts o;
+    char transport_name[16];
+    char *initializer;
+    void *initarg;
+    ppool__registry reg;
+    ppool__wctx wctx;
+    ppool__worker_ops wops;
+    char **cpusets;
+
+    ppool__job *jobs, *jobs_tail;
+    ppool__job *rr;
+    uint64_t next_id;
+    ppool__job **callbacks; /* to run outside the lock */
+    size_t ncallbacks, capcallbacks;
+
+    double progress_at;
+    int progress_drawn;
+
+    char errmsg[PPOOL__ERRMSG]; /* last failure on this pool, any thread */
+};
+
+/* pool.c */
+void ppool__pool_unref(struct ppool *p); /* under no lock */
+/* map.c */
+/* Validates a pool, a name and array arguments; PPOOL_EINVAL with a message. */
+int ppool__check_array(const struct ppool *p, const char *fn, const void *in, size_t n,
+                       size_t in_size, const void *out, size_t out_size);
+/* Waits (under p->mu) until j finishes; returns its status, errmsg set. */
+int ppool__job_wait(ppool__job *j);
+/* sched.c */
+/* Runs queued completion callbacks with p->mu released around each. */
+void ppool__run_callbacks(struct ppool *p);
+void *ppool__dispatcher(void *arg);
+int ppool__wait_hellos(struct ppool *p, double timeout);
+/* Checks the pool and fn, and returns a new job with p->mu HELD, for the
+ * caller to fill and pass to ppool__job_submit before unlocking; or NULL
+ * with *rc set (and ppool_errmsg) and the lock not held. */
+ppool__job *ppool__job_open(struct ppool *p, int kind, const char *fn, int *rc);
+/* Queues a filled job and wakes the dispatcher. Under p->mu. */
+void ppool__job_submit(struct ppool *p, ppool__job *j);
+/* Drops a reference under p->mu; frees the job at zero. */
+void ppool__job_unref(ppool__job *j);
+/* Marks the handle gone (cancel what is not dispatched), under p->mu. */
+void ppool__job_abandon(ppool__job *j);
+/* Waits under p->mu until cond(j) or the deadline; 0 or PPOOL_ETIMEDOUT. */
+int ppool__cond_wait(struct ppool *p, pthread_cond_t *c, double deadline);
+double ppool__deadline(double timeout);
+/* Fails every unfinished job with err, under p->mu. */
+void ppool__fail_all(struct ppool *p, int err, const char *why);
+/* Validates fn against the pool's registry snapshot and state (under mu). */
+int ppool__check_submit(struct ppool *p, const char *fn);
+
+#endif /* PPOOL_IMPL_H */

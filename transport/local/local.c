@@ -1,0 +1,425 @@
+/* local.c: the local transport's master side: per-worker socket channels, events and the fork server. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ppool.h"
+#include "local.h"
+
+typedef struct wq {
+    unsigned char hdr[4];
+    unsigned char *buf;
+    size_t len, off; /* off counts the 4 header bytes too */
+    struct wq *next;
+} wq;
+
+typedef struct chan {
+    int fd;      /* -1 while down */
+    int pid;     /* 0 while down */
+    int exited;  /* the fork server reported the pid's end */
+    int status;
+    int eof;
+    /* frame being read */
+    unsigned char hdr[4];
+    size_t hdr_got;
+    unsigned char *body;
+    size_t body_len, body_got;
+    wq *q, *qtail;
+} chan;
+
+typedef struct evq {
+    ppool__event ev;
+    struct evq *next;
+} evq;
+
+typedef struct local_st {
+    int n;
+    chan *c;
+    int ctl;
+    pid_t srv;
+    int evfd;
+    size_t max_frame;
+    evq *eh, *et;
+    struct pollfd *pfd;
+    int *pslot;
+} local_st;
+
+static void close_fd(int *fd)
+{
+    if (*fd >= 0) {
+        ppool__fd_untrack(*fd);
+        close(*fd);
+        *fd = -1;
+    }
+}
+
+static int push_event(local_st *s, const ppool__event *ev)
+{
+    evq *e = malloc(sizeof *e);
+    if (!e) return PPOOL_ENOMEM;
+    e->ev = *ev;
+    e->next = NULL;
+    if (s->et) s->et->next = e;
+    else s->eh = e;
+    s->et = e;
+    return 0;
+}
+
+static void reset_chan(chan *c)
+{
+    close_fd(&c->fd);
+    free(c->body);
+    c->body = NULL;
+    c->hdr_got = c->body_len = c->body_got = 0;
+    while (c->q) {
+        wq *n = c->q->next;
+        free(c->q->buf);
+        free(c->q);
+        c->q = n;
+    }
+    c->qtail = NULL;
+    c->pid = 0;
+    c->exited = c->eof = 0;
+}
+
+static void srv_send(local_st *s, int op, int slot, int pid)
+{
+    fsmsg m = {.op = op, .slot = slot, .pid = pid};
+    if (s->ctl < 0) return;
+    while (send(s->ctl, &m, sizeof m, MSG_NOSIGNAL) < 0 && errno == EINTR) {}
+}
+
+/* Reads one control message; installs spawned channels and records exits. */
+static int srv_read(local_st *s, int block)
+{
+    fsmsg m;
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } u;
+    struct iovec iov = {.iov_base = &m, .iov_len = sizeof m};
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+                        .msg_controllen = sizeof u.buf};
+    ssize_t got = recvmsg(s->ctl, &mh, MSG_CMSG_CLOEXEC | (block ? 0 : MSG_DONTWAIT));
+    if (got < 0 && (errno == EAGAIN || errno == EINTR)) return 0;
+    if (got != (ssize_t)sizeof m) return PPOOL_ETRANSPORT; /* the server is gone */
+    int fd = -1;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+    if (c && c->cmsg_type == SCM_RIGHTS) memcpy(&fd, CMSG_DATA(c), sizeof fd);
+    if (m.op == FS_SPAWNED && m.slot >= 0 && m.slot < s->n && fd >= 0) {
+        chan *ch = &s->c[m.slot];
+        reset_chan(ch);
+        ch->fd = fd;
+        ch->pid = m.pid;
+        ppool__fd_track(fd);
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+        return 1;
+    }
+    if (fd >= 0) close(fd);
+    if (m.op == FS_EXITED) {
+        for (int i = 0; i < s->n; i++)
+            if (s->c[i].pid == m.pid) {
+                s->c[i].exited = 1;
+                s->c[i].status = m.status;
+            }
+        return 1;
+    }
+    if (m.op == FS_FAILED) return PPOOL_ETRANSPORT;
+    return 1;
+}
+
+/* Writes what the socket takes. */
+static void flush_chan(chan *c)
+{
+    while (c->q && c->fd >= 0) {
+        wq *w = c->q;
+        struct iovec iov[2];
+        int k = 0;
+        if (w->off < 4) iov[k++] = (struct iovec){w->hdr + w->off, 4 - w->off};
+        size_t boff = w->off > 4 ? w->off - 4 : 0;
+        iov[k++] = (struct iovec){w->buf + boff, w->len - boff};
+        struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)k};
+        ssize_t r = sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN) return;
+            c->eof = 1; /* EPIPE: the worker is gone; its exit will be reported */
+            return;
+        }
+        w->off += (size_t)r;
+        if (w->off < w->len + 4) continue;
+        c->q = w->next;
+        if (!c->q) c->qtail = NULL;
+        free(w->buf);
+        free(w);
+    }
+}
+
+/* Reads complete frames into events until the socket has no more. */
+static int read_chan(local_st *s, int slot)
+{
+    chan *c = &s->c[slot];
+    while (c->fd >= 0 && !c->eof) {
+        ssize_t r;
+        if (c->hdr_got < 4) {
+            r = read(c->fd, c->hdr + c->hdr_got, 4 - c->hdr_got);
+            if (r > 0) {
+                c->hdr_got += (size_t)r;
+                if (c->hdr_got == 4) {
+                    c->body_len = (size_t)c->hdr[0] | (size_t)c->hdr[1] << 8 |
+                                  (size_t)c->hdr[2] << 16 | (size_t)c->hdr[3] << 24;
+                    if (c->body_len > s->max_frame) {
+                        /* An oversized frame is a protocol error: end the worker. */
+                        srv_send(s, FS_KILL, slot, c->pid);
+                        c->eof = 1;
+                        return 0;
+                    }
+                    c->body = malloc(c->body_len ? c->body_len : 1);
+                    if (!c->body) return PPOOL_ENOMEM;
+                    c->body_got = 0;
+                }
+            }
+        } else {
+            r = read(c->fd, c->body + c->body_got, c->body_len - c->body_got);
+            if (r > 0) c->body_got += (size_t)r;
+        }
+        if (r == 0 && (c->hdr_got < 4 || c->body_got < c->body_len)) {
+            c->eof = 1;
+            break;
+        }
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            if (errno != EAGAIN) c->eof = 1;
+            break;
+        }
+        if (c->hdr_got == 4 && c->body_got == c->body_len) {
+            ppool__event ev = {.kind = PPOOL__EV_FRAME, .worker = slot, .frame = c->body,
+                               .len = c->body_len};
+            c->body = NULL;
+            c->hdr_got = c->body_len = c->body_got = 0;
+            if (push_event(s, &ev)) {
+                free(ev.frame);
+                return PPOOL_ENOMEM;
+            }
+        }
+    }
+    return 0;
+}
+
+/* Reports the end of workers whose process is gone, after their last frames. */
+static void settle(local_st *s)
+{
+    for (int i = 0; i < s->n; i++) {
+        chan *c = &s->c[i];
+        if (c->pid && c->eof && !c->exited) {
+            /* The channel closed under a live process: make sure it ends. */
+            srv_send(s, FS_KILL, i, c->pid);
+        }
+        if (c->pid && c->exited) {
+            read_chan(s, i); /* whatever it wrote before it died */
+            ppool__event ev = {.kind = PPOOL__EV_DEAD, .worker = i, .status = c->status,
+                               .pid = c->pid};
+            reset_chan(c);
+            push_event(s, &ev);
+        }
+    }
+}
+
+static int pop_event(local_st *s, ppool__event *ev)
+{
+    evq *e = s->eh;
+    if (!e) return 0;
+    *ev = e->ev;
+    s->eh = e->next;
+    if (!s->eh) s->et = NULL;
+    free(e);
+    return 1;
+}
+
+static int local_recv(void *st, ppool__event *ev, double timeout)
+{
+    local_st *s = st;
+    memset(ev, 0, sizeof *ev);
+    if (pop_event(s, ev)) return 0;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        int k = 0;
+        s->pfd[k++] = (struct pollfd){.fd = s->evfd, .events = POLLIN};
+        s->pfd[k++] = (struct pollfd){.fd = s->ctl, .events = POLLIN};
+        for (int i = 0; i < s->n; i++) {
+            chan *c = &s->c[i];
+            if (c->fd < 0 || c->eof) continue;
+            s->pslot[k] = i;
+            s->pfd[k++] = (struct pollfd){.fd = c->fd, .events = (short)(POLLIN | (c->q ? POLLOUT : 0))};
+        }
+        int ms = -1;
+        if (timeout >= 0) {
+            struct timespec t;
+            clock_gettime(CLOCK_MONOTONIC, &t);
+            double left = timeout - ((double)(t.tv_sec - t0.tv_sec) + (double)(t.tv_nsec - t0.tv_nsec) * 1e-9);
+            ms = left <= 0 ? 0 : (int)(left * 1000.0 + 0.999);
+        }
+        int r = poll(s->pfd, (nfds_t)k, ms);
+        if (r < 0 && errno != EINTR) return PPOOL_ETRANSPORT;
+        int woken = 0;
+        if (r > 0) {
+            if (s->pfd[0].revents & POLLIN) {
+                uint64_t v;
+                while (read(s->evfd, &v, sizeof v) > 0) {}
+                woken = 1;
+            }
+            if (s->pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+                int rc;
+                while ((rc = srv_read(s, 0)) > 0) {}
+                if (rc < 0) return rc;
+            }
+            for (int j = 2; j < k; j++) {
+                chan *c = &s->c[s->pslot[j]];
+                if (s->pfd[j].revents & POLLOUT) flush_chan(c);
+                if (s->pfd[j].revents & (POLLIN | POLLHUP | POLLERR)) {
+                    int rc = read_chan(s, s->pslot[j]);
+                    if (rc) return rc;
+                }
+            }
+        }
+        settle(s);
+        if (pop_event(s, ev)) return 0;
+        if (woken || r == 0) return 0;
+    }
+}
+
+static int local_send(void *st, int worker, void *frame, size_t len)
+{
+    local_st *s = st;
+    chan *c = worker >= 0 && worker < s->n ? &s->c[worker] : NULL;
+    wq *w = c && c->fd >= 0 && !c->eof ? malloc(sizeof *w) : NULL;
+    if (!w) {
+        free(frame);
+        return c ? PPOOL_EWORKER : PPOOL_EINVAL;
+    }
+    w->hdr[0] = (unsigned char)len;
+    w->hdr[1] = (unsigned char)(len >> 8);
+    w->hdr[2] = (unsigned char)(len >> 16);
+    w->hdr[3] = (unsigned char)(len >> 24);
+    w->buf = frame;
+    w->len = len;
+    w->off = 0;
+    w->next = NULL;
+    if (c->qtail) c->qtail->next = w;
+    else c->q = w;
+    c->qtail = w;
+    flush_chan(c);
+    return 0;
+}
+
+static void local_wake(void *st)
+{
+    local_st *s = st;
+    uint64_t one = 1;
+    if (s->evfd >= 0) (void)!write(s->evfd, &one, sizeof one);
+}
+
+static int local_respawn(void *st, int worker)
+{
+    local_st *s = st;
+    if (worker < 0 || worker >= s->n) return PPOOL_EINVAL;
+    reset_chan(&s->c[worker]); /* a retiring worker reads EOF and exits */
+    srv_send(s, FS_SPAWN, worker, 0);
+    return s->ctl >= 0 ? 0 : PPOOL_ETRANSPORT;
+}
+
+static int local_kill(void *st, int worker)
+{
+    local_st *s = st;
+    for (int i = 0; i < s->n; i++)
+        if ((worker < 0 || i == worker) && s->c[i].pid && !s->c[i].exited)
+            srv_send(s, FS_KILL, i, s->c[i].pid);
+    return 0;
+}
+
+static void local_close(void *st)
+{
+    local_st *s = st;
+    for (int i = 0; s->c && i < s->n; i++) reset_chan(&s->c[i]);
+    close_fd(&s->ctl); /* the server kills what is left, reaps and exits */
+    if (s->srv > 0) {
+        while (waitpid(s->srv, NULL, 0) < 0 && errno == EINTR) {}
+        s->srv = 0;
+    }
+    close_fd(&s->evfd);
+    ppool__event ev;
+    while (pop_event(s, &ev))
+        if (ev.kind == PPOOL__EV_FRAME) free(ev.frame);
+    free(s->c);
+    free(s->pfd);
+    free(s->pslot);
+    s->c = NULL;
+    s->pfd = NULL;
+    s->pslot = NULL;
+}
+
+static int local_open(void *st, const ppool__topen *o, char *err, size_t errlen)
+{
+    local_st *s = st;
+    s->ctl = s->evfd = -1;
+    s->n = o->workers;
+    s->max_frame = o->max_frame;
+    s->c = calloc((size_t)s->n, sizeof *s->c);
+    s->pfd = calloc((size_t)s->n + 2, sizeof *s->pfd);
+    s->pslot = calloc((size_t)s->n + 2, sizeof *s->pslot);
+    if (!s->c || !s->pfd || !s->pslot) {
+        snprintf(err, errlen, "out of memory for %d workers", s->n);
+        return PPOOL_ENOMEM;
+    }
+    for (int i = 0; i < s->n; i++) s->c[i].fd = -1;
+    s->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (s->evfd < 0) {
+        snprintf(err, errlen, "eventfd: %s", strerror(errno));
+        return PPOOL_ESYS;
+    }
+    ppool__fd_track(s->evfd);
+    int ctl;
+    pid_t pid = ppool__forksrv_start(o->wops, o->max_frame, &ctl);
+    if (pid < 0) {
+        snprintf(err, errlen, "cannot fork the fork server: %s", strerror((int)-pid));
+        return PPOOL_ESYS;
+    }
+    s->srv = pid;
+    s->ctl = ctl;
+    ppool__fd_track(ctl);
+    for (int i = 0; i < s->n; i++) srv_send(s, FS_SPAWN, i, 0);
+    for (int got = 0; got < s->n;) {
+        int rc = srv_read(s, 1);
+        if (rc < 0) {
+            snprintf(err, errlen, "cannot start worker %d of %d (fork failed)", got, s->n);
+            return PPOOL_ESYS;
+        }
+        got = 0;
+        for (int i = 0; i < s->n; i++) got += s->c[i].fd >= 0 || s->c[i].exited;
+    }
+    return 0;
+}
+
+const ppool__transport ppool__local_transport = {
+    .name = "local",
+    .caps = PPOOL__CAN_RESPAWN | PPOOL__CAN_KILL,
+    .state_size = sizeof(local_st),
+    .open = local_open,
+    .close = local_close,
+    .send = local_send,
+    .recv = local_recv,
+    .wake = local_wake,
+    .respawn = local_respawn,
+    .kill = local_kill,
+};

@@ -1,0 +1,81 @@
+/* transport.h: the ops table through which the core drives a transport (internal). */
+#ifndef PPOOL_TRANSPORT_H
+#define PPOOL_TRANSPORT_H
+
+#include <stddef.h>
+
+/* Capabilities (ppool__transport.caps). */
+#define PPOOL__CAN_RESPAWN 0x1u /* a dead or retired worker can be replaced */
+#define PPOOL__CAN_KILL 0x2u    /* a busy worker can be stopped at once */
+
+/* What recv() reports. */
+enum ppool__ev_kind {
+    PPOOL__EV_NONE = 0, /* timeout or wake(): nothing happened */
+    PPOOL__EV_FRAME,    /* a frame from `worker` */
+    PPOOL__EV_DEAD,     /* `worker` is gone; every frame it sent was reported before */
+};
+
+typedef struct ppool__event {
+    int kind;     /* enum ppool__ev_kind */
+    int worker;   /* slot 0..workers-1 */
+    void *frame;  /* EV_FRAME: malloc'd, now owned by the caller (free()) */
+    size_t len;   /* EV_FRAME: bytes at frame */
+    int status;   /* EV_DEAD: wait(2) status, or -1 when unknown */
+    int pid;      /* EV_DEAD: the process that died */
+} ppool__event;
+
+/* The worker side, provided by the core and run by the transport in each
+ * worker process. Both callbacks return a malloc'd frame through *out
+ * (ownership passes to the transport), or NULL for no reply. */
+typedef struct ppool__worker_ops {
+    void *ctx;
+    /* Runs once when worker `worker` starts (binding, initializer); returns
+     * the Hello frame. */
+    int (*start)(void *ctx, int worker, void **out, size_t *out_len);
+    /* Handles one frame from the master. Returns 0 to go on, 1 to stop
+     * serving (Shutdown), < 0 on a bad frame (the worker then exits). */
+    int (*run)(void *ctx, const void *frame, size_t len, void **out, size_t *out_len);
+} ppool__worker_ops;
+
+/* What open() is given. */
+typedef struct ppool__topen {
+    int workers;                   /* how many to start (>0) */
+    const ppool__worker_ops *wops; /* the worker side */
+    size_t max_frame;              /* frames larger than this are PPOOL_EPROTO */
+} ppool__topen;
+
+/* A transport. The core calls it only through this table, and only from
+ * one thread at a time (the opener, then the dispatcher), except wake(). */
+typedef struct ppool__transport {
+    const char *name;  /* "local", "mpi" */
+    unsigned caps;     /* PPOOL__CAN_* */
+    size_t state_size; /* bytes of state the core allocates, zeroed */
+    /* Starts o->workers workers. Returns 0, or < 0 with *err filled. MUST
+     * leave the state such that close() can be called on it. */
+    int (*open)(void *st, const ppool__topen *o, char *err, size_t errlen);
+    /* Stops every worker and releases everything; blocks until no worker
+     * process is left. Safe after a failed open. */
+    void (*close)(void *st);
+    /* Queues a frame for a worker and takes ownership of the malloc'd
+     * `frame` whatever the outcome. Never blocks: bytes the peer cannot take
+     * yet are written by later recv() calls. 0, or < 0 if the worker is gone. */
+    int (*send)(void *st, int worker, void *frame, size_t len);
+    /* Makes progress (writes queued frames, reads, reaps) and reports one
+     * event. Blocks at most `timeout` seconds (< 0: forever) without
+     * spinning; returns early with EV_NONE after wake(). 0 or < 0 on a
+     * transport failure. */
+    int (*recv)(void *st, ppool__event *ev, double timeout);
+    /* Makes a blocked recv() return. Thread-safe, async-signal-unsafe. */
+    void (*wake)(void *st);
+    /* Retires the worker in `worker` (its channel is closed: it exits when
+     * it has read what it had) and starts a fresh one in that slot; its
+     * Hello arrives as a frame. NULL without PPOOL__CAN_RESPAWN. */
+    int (*respawn)(void *st, int worker);
+    /* Kills the worker in `worker` now (SIGKILL), or all of them when
+     * worker < 0; their deaths are reported by recv(). */
+    int (*kill)(void *st, int worker);
+} ppool__transport;
+
+extern const ppool__transport ppool__local_transport;
+
+#endif /* PPOOL_TRANSPORT_H */
