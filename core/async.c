@@ -58,7 +58,8 @@ static int wait_locked(ppool__job *j, double timeout)
     double deadline = ppool__deadline(timeout);
     while (!j->finished)
         if (ppool__cond_wait(j->pool, &j->cond, deadline) == PPOOL_ETIMEDOUT && !j->finished)
-            return ppool__fail(j->pool, PPOOL_ETIMEDOUT, "'%s': not done within %g s", j->fn, timeout);
+            return ppool__fail(j->pool, PPOOL_ETIMEDOUT, "'%s': not done within %g s", j->fn,
+                               timeout);
     return 0;
 }
 
@@ -91,8 +92,10 @@ int ppool_async_get(ppool_async *a, ppool_buf *result, double timeout)
     int rc = wait_locked(j, timeout);
     if (rc == 0) {
         rc = j->status;
-        if (rc) ppool__fail(j->pool, rc, "%s", j->err ? j->err : ppool_strerror(rc));
-        else if (result) *result = j->result;
+        if (rc)
+            ppool__fail(j->pool, rc, "%s", j->err ? j->err : ppool_strerror(rc));
+        else if (result)
+            *result = j->result;
     }
     pthread_mutex_unlock(&j->pool->mu);
     return rc;

@@ -1,4 +1,5 @@
-/* iter.c: iterators over results: imap (ordered), imap_unordered and imap_source, with a bounded window. */
+/* iter.c: iterators over results: imap (ordered), imap_unordered and imap_source, with a bounded
+ * window. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,7 +19,8 @@ static ppool__job *iter_open(ppool *p, const char *fn, int kind, int ordered, si
     ppool__job *j = NULL;
     if (!slots || (!ordered && !fifo) || (kind == JOB_SOURCE && (!items || !lens)))
         ppool__fail(p, PPOOL_ENOMEM, "'%s': out of memory for an iterator window", fn);
-    else j = ppool__job_open(p, kind, fn, &rc);
+    else
+        j = ppool__job_open(p, kind, fn, &rc);
     if (!j) {
         free(slots);
         free(fifo);
@@ -45,7 +47,8 @@ static ppool_iter *hand_out(ppool__job *j)
     return (ppool_iter *)j;
 }
 
-static ppool_iter *imap(ppool *p, const char *fn, const void *in, size_t n, size_t in_size, int ordered)
+static ppool_iter *imap(ppool *p, const char *fn, const void *in, size_t n, size_t in_size,
+                        int ordered)
 {
     if (ppool__check_array(p, fn, in, n, in_size, NULL, 0)) return NULL;
     ppool__job *j = iter_open(p, fn, JOB_ITER, ordered, n);
@@ -87,7 +90,7 @@ static ppool__slot *next_ready(ppool__job *j, size_t *index)
         if (j->yielded >= j->n) return NULL;
         ppool__slot *s = &j->slots[j->yielded % j->window];
         *index = j->yielded;
-        return s->state ? s : NULL;
+        return s->state == 1 ? s : NULL;
     }
     if (!j->fifo_count) return NULL;
     *index = j->fifo[j->fifo_head];
@@ -110,7 +113,6 @@ int ppool_iter_next(ppool_iter *it, size_t *index, ppool_buf *result, double tim
     for (;;) {
         ppool__slot *s = next_ready(j, &idx);
         if (s) {
-            int was_full = j->next - j->yielded >= j->window;
             j->cur = *s;
             *s = (ppool__slot){0};
             if (!j->ordered) {
@@ -118,18 +120,23 @@ int ppool_iter_next(ppool_iter *it, size_t *index, ppool_buf *result, double tim
                 j->fifo_count--;
             }
             j->yielded++;
-            if (was_full) p->T->wake(p->tst); /* the window has room again */
+            if (j->window_blocked) { /* the window has room again */
+                j->window_blocked = 0;
+                p->T->wake(p->tst);
+            }
             rc = j->cur.status;
-            if (rc) ppool__fail(p, rc, "%s", j->cur.err ? j->cur.err : ppool_strerror(rc));
-            else if (result) *result = j->cur.buf;
+            if (rc)
+                ppool__fail(p, rc, "%s", j->cur.err ? j->cur.err : ppool_strerror(rc));
+            else if (result)
+                *result = j->cur.buf;
             break;
         }
         if (j->finished) {
             /* A source's error, then a pool that stopped, are reported once each. */
             idx = j->yielded;
             if (j->src_err) {
-                rc = ppool__fail(p, j->src_err, "'%s': the source failed (%d) after %zu items", j->fn,
-                                 j->src_err, j->n);
+                rc = ppool__fail(p, j->src_err, "'%s': the source failed (%d) after %zu items",
+                                 j->fn, j->src_err, j->n);
                 j->src_err = 0;
             } else if (j->aborted) {
                 rc = ppool__fail(p, j->aborted, "%s", j->err ? j->err : ppool_strerror(j->aborted));

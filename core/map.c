@@ -11,7 +11,8 @@ int ppool__check_array(const ppool *p, const char *fn, const void *in, size_t n,
     if (!fn) return ppool__fail(p, PPOOL_EINVAL, "NULL function name");
     if (n && !in) return ppool__fail(p, PPOOL_EINVAL, "'%s': NULL input for %zu items", fn, n);
     if (n && out_size && !out)
-        return ppool__fail(p, PPOOL_EINVAL, "'%s': NULL output for %zu items of %zu bytes", fn, n, out_size);
+        return ppool__fail(p, PPOOL_EINVAL, "'%s': NULL output for %zu items of %zu bytes", fn, n,
+                           out_size);
     if ((in_size && n > SIZE_MAX / in_size) || (out_size && n > SIZE_MAX / out_size))
         return ppool__fail(p, PPOOL_EINVAL, "'%s': %zu items overflow the address space", fn, n);
     return 0;
@@ -62,8 +63,9 @@ int ppool_map_bufs(ppool *p, const char *fn, const ppool_buf *in, size_t n, ppoo
             return ppool__fail(p, PPOOL_EINVAL, "'%s': item %zu has NULL data and %zu bytes", fn, i,
                                in[i].len);
         if (in[i].len > PPOOL__MAX_FRAME / 2)
-            return ppool__fail(p, PPOOL_EINVAL, "'%s': item %zu has %zu bytes, over the %u-byte limit",
-                               fn, i, in[i].len, PPOOL__MAX_FRAME / 2);
+            return ppool__fail(p, PPOOL_EINVAL,
+                               "'%s': item %zu has %zu bytes, over the %u-byte limit", fn, i,
+                               in[i].len, PPOOL__MAX_FRAME / 2);
     }
     for (size_t i = 0; i < n; i++) out[i] = (ppool_buf){0};
     ppool__job *j = ppool__job_open(p, JOB_BUFS, fn, &rc);
@@ -80,8 +82,8 @@ int ppool_apply(ppool *p, const char *fn, const void *arg, size_t len, ppool_buf
     int rc = ppool__check_array(p, fn, arg, len ? 1 : 0, len, NULL, 0);
     if (rc) return rc;
     if (len > PPOOL__MAX_FRAME / 2)
-        return ppool__fail(p, PPOOL_EINVAL, "'%s': argument of %zu bytes is over the %u-byte limit", fn,
-                           len, PPOOL__MAX_FRAME / 2);
+        return ppool__fail(p, PPOOL_EINVAL, "'%s': argument of %zu bytes is over the %u-byte limit",
+                           fn, len, PPOOL__MAX_FRAME / 2);
     ppool__job *j = ppool__job_open(p, JOB_APPLY, fn, &rc);
     if (!j) return rc;
     j->arg = (void *)arg; /* borrowed: this call waits */

@@ -24,7 +24,8 @@ static long env_positive(const char *name, const char **raw)
 static int env_true(const char *name)
 {
     const char *v = getenv(name);
-    return v && *v && strcmp(v, "0") != 0 && strcasecmp(v, "no") != 0 && strcasecmp(v, "false") != 0;
+    return v && *v && strcmp(v, "0") != 0 && strcasecmp(v, "no") != 0 &&
+           strcasecmp(v, "false") != 0;
 }
 
 /* Resolves options: code beats environment beats default. */
@@ -33,12 +34,13 @@ static int resolve(ppool *p, const ppool_opts *in)
     ppool_opts o = in ? *in : (ppool_opts)PPOOL_OPTS_INIT;
     const char *raw;
     if (o.workers < 0 || o.workers > PPOOL__MAX_WORKERS)
-        return ppool__fail(NULL, PPOOL_EINVAL, "workers = %d is outside 0..%d", o.workers, PPOOL__MAX_WORKERS);
+        return ppool__fail(NULL, PPOOL_EINVAL, "workers = %d is outside 0..%d", o.workers,
+                           PPOOL__MAX_WORKERS);
     if (o.workers == 0) {
         long w = env_positive("PPOOL_WORKERS", &raw);
         if (w < 0 || w > PPOOL__MAX_WORKERS)
-            return ppool__fail(NULL, PPOOL_EINVAL, "PPOOL_WORKERS='%s' is not a count in 1..%d", raw,
-                               PPOOL__MAX_WORKERS);
+            return ppool__fail(NULL, PPOOL_EINVAL, "PPOOL_WORKERS='%s' is not a count in 1..%d",
+                               raw, PPOOL__MAX_WORKERS);
         o.workers = w ? (int)w : ppool_cpu_count();
     }
     if (!o.transport || !*o.transport) o.transport = getenv("PPOOL_TRANSPORT");
@@ -46,28 +48,35 @@ static int resolve(ppool *p, const ppool_opts *in)
     if (strcmp(o.transport, "auto") == 0 || strcmp(o.transport, "local") == 0) {
         p->T = &ppool__local_transport;
     } else if (strcmp(o.transport, "mpi") == 0) {
-        return ppool__fail(NULL, PPOOL_ETRANSPORT,
-                           "transport 'mpi' is not built into this ppool (configure with MPI found)");
+        return ppool__fail(
+            NULL, PPOOL_ETRANSPORT,
+            "transport 'mpi' is not built into this ppool (configure with MPI found)");
     } else {
-        return ppool__fail(NULL, PPOOL_EINVAL, "transport '%s' is not one of auto, local, mpi", o.transport);
+        return ppool__fail(NULL, PPOOL_EINVAL, "transport '%s' is not one of auto, local, mpi",
+                           o.transport);
     }
     ppool__strlcpy(p->transport_name, p->T->name, sizeof p->transport_name);
     o.transport = p->transport_name;
     if (!o.bind || !*o.bind) o.bind = getenv("PPOOL_BIND");
     if (o.chunksize == 0) {
         long c = env_positive("PPOOL_CHUNKSIZE", &raw);
-        if (c < 0) return ppool__fail(NULL, PPOOL_EINVAL, "PPOOL_CHUNKSIZE='%s' is not a positive count", raw);
+        if (c < 0)
+            return ppool__fail(NULL, PPOOL_EINVAL, "PPOOL_CHUNKSIZE='%s' is not a positive count",
+                               raw);
         o.chunksize = (size_t)c;
     }
     if (o.task_timeout < 0 || isnan(o.task_timeout) || isinf(o.task_timeout))
-        return ppool__fail(NULL, PPOOL_EINVAL, "task_timeout = %g must be 0 (none) or positive seconds",
+        return ppool__fail(NULL, PPOOL_EINVAL,
+                           "task_timeout = %g must be 0 (none) or positive seconds",
                            o.task_timeout);
     if (env_true("PPOOL_PROGRESS")) o.flags |= PPOOL_PROGRESS;
     if (o.initarg_len && !o.initarg)
-        return ppool__fail(NULL, PPOOL_EINVAL, "initarg is NULL but initarg_len is %zu", o.initarg_len);
+        return ppool__fail(NULL, PPOOL_EINVAL, "initarg is NULL but initarg_len is %zu",
+                           o.initarg_len);
     if (o.initializer) {
         if (!ppool__registry_find(&p->reg, o.initializer))
-            return ppool__fail(NULL, PPOOL_ENOFUNC, "initializer '%s' is not registered", o.initializer);
+            return ppool__fail(NULL, PPOOL_ENOFUNC, "initializer '%s' is not registered",
+                               o.initializer);
         p->initializer = strdup(o.initializer);
         if (!p->initializer) return ppool__fail(NULL, PPOOL_ENOMEM, "out of memory");
         o.initializer = p->initializer;
@@ -171,8 +180,11 @@ int ppool_open(ppool **pool, const ppool_opts *opts)
         destroy(p);
         return ppool__fail(NULL, PPOOL_ENOMEM, "out of memory for %d workers", p->nworkers);
     }
-    p->wctx = (ppool__wctx){.reg = &p->reg, .cpusets = p->cpusets, .init_fn = p->initializer,
-                            .initarg = p->initarg, .initarg_len = p->o.initarg_len,
+    p->wctx = (ppool__wctx){.reg = &p->reg,
+                            .cpusets = p->cpusets,
+                            .init_fn = p->initializer,
+                            .initarg = p->initarg,
+                            .initarg_len = p->o.initarg_len,
                             .task_timeout = p->o.task_timeout};
     p->wops = ppool__worker_ops_template;
     p->wops.ctx = &p->wctx;
@@ -180,12 +192,15 @@ int ppool_open(ppool **pool, const ppool_opts *opts)
     ppool__topen to = {.workers = p->nworkers, .wops = &p->wops, .max_frame = PPOOL__MAX_FRAME};
     char err[256] = "";
     rc = p->T->open(p->tst, &to, err, sizeof err);
-    if (rc == 0) rc = ppool__wait_hellos(p, 60.0);
-    else ppool__fail(NULL, rc, "%s", err);
+    if (rc == 0)
+        rc = ppool__wait_hellos(p, 60.0);
+    else
+        ppool__fail(NULL, rc, "%s", err);
     if (rc == 0) {
         if (pthread_create(&p->thread, NULL, ppool__dispatcher, p) != 0)
             rc = ppool__fail(NULL, PPOOL_ESYS, "cannot start the dispatcher thread");
-        else p->thread_started = 1;
+        else
+            p->thread_started = 1;
     }
     if (rc) {
         char keep[PPOOL__ERRMSG];
@@ -225,7 +240,8 @@ int ppool_join(ppool *p)
     pthread_mutex_lock(&p->mu);
     if (p->state == POOL_OPEN) {
         pthread_mutex_unlock(&p->mu);
-        return ppool__fail(p, PPOOL_EINVAL, "ppool_join: call ppool_close or ppool_terminate first");
+        return ppool__fail(p, PPOOL_EINVAL,
+                           "ppool_join: call ppool_close or ppool_terminate first");
     }
     while (p->state == POOL_CLOSED && p->jobs) ppool__cond_wait(p, &p->idle, -1);
     int down = p->state == POOL_DOWN;
@@ -284,7 +300,8 @@ int ppool__check_submit(ppool *p, const char *fn)
     if (p->state != POOL_OPEN)
         return ppool__fail(p, PPOOL_ECLOSED, "'%s': the pool is closed to new work", fn);
     if (!ppool__registry_find(&p->reg, fn))
-        return ppool__fail(p, PPOOL_ENOFUNC,
-                           "'%s' is not registered (register it in every process before ppool_open)", fn);
+        return ppool__fail(
+            p, PPOOL_ENOFUNC,
+            "'%s' is not registered (register it in every process before ppool_open)", fn);
     return 0;
 }

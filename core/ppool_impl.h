@@ -10,19 +10,20 @@
 #include "ppool.h"
 #include "transport.h"
 
-#define PPOOL__PROTO_VERSION 1
-#define PPOOL__NAME_MAX 128               /* longest registered name */
-#define PPOOL__MAX_FRAME (1024u << 20)    /* largest frame accepted: 1 GiB */
-#define PPOOL__CHUNK_BYTES (4u << 20)     /* a chunk's items stop growing past this */
-#define PPOOL__CREDITS 2                  /* chunks in flight per worker */
-#define PPOOL__TARGET_CHUNK_SECONDS 0.004 /* adaptive chunks aim at this duration */
-#define PPOOL__ITER_WINDOW 16384          /* items dispatched ahead of an iterator's reader */
-#define PPOOL__ERRMSG 512
+#define PPOOL__PROTO_VERSION        1
+#define PPOOL__NAME_MAX             128           /* longest registered name */
+#define PPOOL__MAX_FRAME            (1024u << 20) /* largest frame accepted: 1 GiB */
+#define PPOOL__CHUNK_BYTES          (4u << 20)    /* a chunk's items stop growing past this */
+#define PPOOL__CREDITS              2             /* chunks in flight per worker */
+#define PPOOL__TARGET_CHUNK_SECONDS 0.004         /* adaptive chunks aim at this duration */
+#define PPOOL__ITER_WINDOW          16384 /* items dispatched ahead of an iterator's reader */
+#define PPOOL__ERRMSG               512
 
 /* ---- error.c ---- */
 /* Records a message for `p` (NULL: the process-wide last one) on the calling
  * thread; returns err so callers can `return ppool__fail(p, err, ...)`. */
-int ppool__fail(const ppool *p, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int ppool__fail(const ppool *p, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Debug log on stderr when PPOOL_DEBUG is set (read at run time). */
 void ppool__debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Monotonic seconds. */
@@ -82,8 +83,8 @@ typedef struct ppool__chunk {
     struct ppool__job *job;
     size_t first;
     size_t count;
-    unsigned tries;  /* deaths of a worker running this single item */
-    double sent;     /* when it was sent */
+    unsigned tries; /* deaths of a worker running this single item */
+    double sent;    /* when it was sent */
     struct ppool__chunk *next;
 } ppool__chunk;
 
@@ -99,8 +100,8 @@ typedef struct ppool__job {
     struct ppool *pool;
     uint64_t id;
     int kind;
-    int refs;       /* the handle's and the scheduler's */
-    int user_gone;  /* the handle was freed: cancel, discard results */
+    int refs;      /* the handle's and the scheduler's */
+    int user_gone; /* the handle was freed: cancel, discard results */
     char fn[PPOOL__NAME_MAX];
 
     /* input */
@@ -111,9 +112,10 @@ typedef struct ppool__job {
     size_t arg_len;
     ppool_source src;
     void *src_user;
-    int src_end;  /* the source said 0 or < 0 */
-    int src_err;  /* its error, if any */
-    char **src_items; /* copies of pulled items not yet sent (retries): by index % window */
+    size_t src_pulled; /* items taken from the source so far */
+    int src_end;       /* the source said 0 or < 0 */
+    int src_err;       /* its error, if any */
+    char **src_items;  /* copies of pulled items not yet sent (retries): by index % window */
     size_t *src_lens;
 
     /* output */
@@ -133,7 +135,7 @@ typedef struct ppool__job {
 
     /* outcome */
     int finished;
-    int aborted; /* the pool stopped under it: this error */
+    int aborted;        /* the pool stopped under it: this error */
     int window_blocked; /* the dispatcher waits for the reader */
     int status;
     size_t err_index;

@@ -15,16 +15,20 @@ static size_t reg_n, reg_cap;
 
 int ppool_register(const char *name, ppool_fn fn)
 {
-    if (!name || !fn) return ppool__fail(NULL, PPOOL_EINVAL, "ppool_register: NULL %s", name ? "function" : "name");
+    if (!name || !fn)
+        return ppool__fail(NULL, PPOOL_EINVAL, "ppool_register: NULL %s",
+                           name ? "function" : "name");
     size_t l = strlen(name);
     if (l == 0 || l >= PPOOL__NAME_MAX)
-        return ppool__fail(NULL, PPOOL_EINVAL, "ppool_register: name '%.40s' must have 1 to %d bytes", name,
+        return ppool__fail(NULL, PPOOL_EINVAL,
+                           "ppool_register: name '%.40s' must have 1 to %d bytes", name,
                            PPOOL__NAME_MAX - 1);
     int rc = 0;
     pthread_mutex_lock(&reg_mu);
     for (size_t i = 0; i < reg_n; i++) {
         if (strcmp(reg[i].name, name) == 0) {
-            rc = ppool__fail(NULL, PPOOL_EEXIST, "ppool_register: '%s' is already registered", name);
+            rc =
+                ppool__fail(NULL, PPOOL_EEXIST, "ppool_register: '%s' is already registered", name);
             goto out;
         }
     }
@@ -114,8 +118,10 @@ ppool_fn ppool__registry_find(const ppool__registry *r, const char *name)
         size_t mid = (lo + hi) / 2;
         int c = strcmp(name, r->names[mid]);
         if (c == 0) return r->fns[mid];
-        if (c < 0) hi = mid;
-        else lo = mid + 1;
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
     }
     return NULL;
 }

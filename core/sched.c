@@ -51,11 +51,15 @@ void ppool__job_submit(ppool *p, ppool__job *j)
 {
     j->id = ++p->next_id;
     j->prev = p->jobs_tail;
-    if (p->jobs_tail) p->jobs_tail->nextjob = j;
-    else p->jobs = j;
+    if (p->jobs_tail)
+        p->jobs_tail->nextjob = j;
+    else
+        p->jobs = j;
     p->jobs_tail = j;
-    if (job_complete(j)) finish_job(p, j); /* nothing to do: n == 0 */
-    else p->T->wake(p->tst);
+    if (job_complete(j))
+        finish_job(p, j); /* nothing to do: n == 0 */
+    else
+        p->T->wake(p->tst);
 }
 
 static void free_slot(ppool__slot *s)
@@ -93,10 +97,14 @@ void ppool__job_unref(ppool__job *j)
 static void unlink_job(ppool *p, ppool__job *j)
 {
     if (p->rr == j) p->rr = j->nextjob;
-    if (j->prev) j->prev->nextjob = j->nextjob;
-    else p->jobs = j->nextjob;
-    if (j->nextjob) j->nextjob->prev = j->prev;
-    else p->jobs_tail = j->prev;
+    if (j->prev)
+        j->prev->nextjob = j->nextjob;
+    else
+        p->jobs = j->nextjob;
+    if (j->nextjob)
+        j->nextjob->prev = j->prev;
+    else
+        p->jobs_tail = j->prev;
     j->prev = j->nextjob = NULL;
 }
 
@@ -242,7 +250,7 @@ static size_t fresh_avail(const ppool__job *j)
     if (j->user_gone || j->finished) return 0;
     size_t win = SIZE_MAX;
     if (j->kind >= JOB_ITER) win = j->window - (j->next - j->yielded);
-    if (j->kind == JOB_SOURCE) return j->src_end ? 0 : win;
+    if (j->kind == JOB_SOURCE) return j->src_end && j->next >= j->src_pulled ? 0 : win;
     size_t left = j->n - j->next;
     return left < win ? left : win;
 }
@@ -287,36 +295,44 @@ static const char *item_at(const ppool__job *j, size_t i, size_t *len)
     }
 }
 
-/* Pulls up to `want` items from a source into the job's copies; returns how many. */
+/* Consecutive free window slots from index `from`, at most `want`. A slot is
+ * reserved from dispatch (or pull) until the reader takes its result, so an
+ * unordered reader that lags on one item bounds the window too. */
+static size_t free_run(const ppool__job *j, size_t from, size_t want)
+{
+    size_t k = 0;
+    while (k < want && k < j->window && j->slots[(from + k) % j->window].state == 0) k++;
+    return k;
+}
+
+/* Makes sure `want` items from j->next on are pulled from the source (copied,
+ * kept until their results land); returns how many are available. */
 static size_t pull_source(ppool__job *j, size_t want)
 {
-    size_t got = 0;
-    while (got < want && !j->src_end) {
+    size_t extra = want > j->src_pulled - j->next ? want - (j->src_pulled - j->next) : 0;
+    extra = free_run(j, j->src_pulled, extra);
+    while (extra-- && !j->src_end) {
         const void *item = NULL;
         size_t len = 0;
         int r = j->src(j->src_user, &item, &len);
-        if (r <= 0) {
-            j->src_end = 1;
-            j->src_err = r < 0 ? r : 0;
-            j->n = j->next + got;
-            break;
-        }
-        size_t slot = (j->next + got) % j->window;
-        char *copy = malloc(len ? len : 1);
-        if (!copy || (len && !item)) {
+        char *copy = r > 0 ? malloc(len ? len : 1) : NULL;
+        if (r <= 0 || !copy || (len && !item)) {
             free(copy);
             j->src_end = 1;
-            j->src_err = copy ? PPOOL_EINVAL : PPOOL_ENOMEM;
-            j->n = j->next + got;
+            j->src_err = r < 0 ? r : (r == 0 ? 0 : (copy ? PPOOL_EINVAL : PPOOL_ENOMEM));
+            j->n = j->src_pulled;
             break;
         }
         if (len) memcpy(copy, item, len);
+        size_t slot = j->src_pulled % j->window;
         free(j->src_items[slot]);
         j->src_items[slot] = copy;
         j->src_lens[slot] = len;
-        got++;
+        j->slots[slot].state = 2;
+        j->src_pulled++;
     }
-    return got;
+    size_t have = j->src_pulled - j->next;
+    return have < want ? have : want;
 }
 
 /* Packs and sends a Task for items [first, first+count) of j to worker w. */
@@ -444,8 +460,13 @@ static int dispatch_one(ppool *p, int w)
                 count = chunk_len(p, j, avail);
                 if (count > allowance) count = allowance;
                 count = fit_bytes(j, first, count);
+                if (j->kind == JOB_ITER) {
+                    count = free_run(j, first, count);
+                    for (size_t k = 0; k < count; k++) j->slots[(first + k) % j->window].state = 2;
+                }
                 j->next += count;
             }
+            if (!count && j->kind >= JOB_ITER && !j->src_end) j->window_blocked = 1;
         }
         if (!count) {
             j = j->nextjob;
@@ -460,8 +481,10 @@ static int dispatch_one(ppool *p, int w)
         c->sent = ppool__now();
         j->inflight += count;
         j->refs++; /* the chunk's */
-        if (ws->tail) ws->tail->next = c;
-        else ws->head = c;
+        if (ws->tail)
+            ws->tail->next = c;
+        else
+            ws->head = c;
         ws->tail = c;
         ws->ninflight++;
         ws->assigned += count;
@@ -473,15 +496,18 @@ static int dispatch_one(ppool *p, int w)
     return 0;
 }
 
-/* Hands out chunks while workers have credits and jobs have work. */
+/* Hands out chunks while workers have credits and jobs have work: idle
+ * workers first, then second credits, so no worker queues work while
+ * another sits idle. */
 static void dispatch(ppool *p)
 {
     if (p->state == POOL_DOWN) return;
     for (int progress = 1; progress;) {
         progress = 0;
-        for (int w = 0; w < p->nworkers; w++)
-            if (p->w[w].state == W_READY && p->w[w].ninflight < PPOOL__CREDITS)
-                progress |= dispatch_one(p, w);
+        for (int level = 0; level < PPOOL__CREDITS && !progress; level++)
+            for (int w = 0; w < p->nworkers; w++)
+                if (p->w[w].state == W_READY && p->w[w].ninflight == level)
+                    progress |= dispatch_one(p, w);
     }
 }
 
@@ -527,7 +553,8 @@ static void describe_death(char *buf, size_t n, int w, int pid, int status)
                  strsignal(WTERMSIG(status)));
     else if (status >= 0 && WIFEXITED(status))
         snprintf(buf, n, "worker %d (pid %d) exited with status %d", w, pid, WEXITSTATUS(status));
-    else snprintf(buf, n, "worker %d (pid %d) was lost", w, pid);
+    else
+        snprintf(buf, n, "worker %d (pid %d) was lost", w, pid);
 }
 
 static void handle_death(ppool *p, const ppool__event *ev)
@@ -678,7 +705,8 @@ static int handle_frame(ppool *p, int w, void *frame, size_t len, char *err, siz
             rc = handle_hello(p, w, m->hello, err, errlen);
         else if (m->msg_case == PPOOL__FRAME__MSG_RESULT && p->w[w].state == W_READY)
             rc = handle_result(p, w, m->result, bulk, bulk_len);
-        else rc = PPOOL_EPROTO;
+        else
+            rc = PPOOL_EPROTO;
         if (rc == PPOOL_EPROTO && !err[0])
             snprintf(err, errlen, "worker %d sent an unexpected or inconsistent frame", w);
     }
@@ -694,8 +722,9 @@ int ppool__wait_hellos(ppool *p, double timeout)
     while (p->nready < p->nworkers) {
         double left = deadline - ppool__now();
         if (left <= 0)
-            return ppool__fail(NULL, PPOOL_ETIMEDOUT, "workers did not start within %g s (%d of %d ready)",
-                               timeout, p->nready, p->nworkers);
+            return ppool__fail(NULL, PPOOL_ETIMEDOUT,
+                               "workers did not start within %g s (%d of %d ready)", timeout,
+                               p->nready, p->nworkers);
         ppool__event ev;
         int rc = p->T->recv(p->tst, &ev, left);
         if (rc) return ppool__fail(NULL, rc, "transport failed while workers started");
@@ -778,7 +807,8 @@ static void draw_progress(ppool *p, int final)
     char bar[64];
     for (int i = 0; i < width; i++) bar[i] = i < fill ? '#' : '.';
     bar[width] = 0;
-    fprintf(stderr, "\rppool [%s] %3d%% %zu/%zu items", bar, (int)(100.0 * (double)done / (double)total), done, total);
+    fprintf(stderr, "\rppool [%s] %3d%% %zu/%zu items", bar,
+            (int)(100.0 * (double)done / (double)total), done, total);
     fflush(stderr);
     p->progress_drawn = 1;
 }
@@ -833,7 +863,8 @@ void *ppool__dispatcher(void *arg)
             if (rc) {
                 /* A worker that breaks the protocol is killed; its death requeues its work. */
                 ppool__fail(p, rc, "%s", err);
-                if (p->w[ev.worker].state == W_STARTING) p->w[ev.worker].fails = 3; /* give up the slot */
+                if (p->w[ev.worker].state == W_STARTING)
+                    p->w[ev.worker].fails = 3; /* give up the slot */
                 p->T->kill(p->tst, ev.worker);
             }
         } else if (ev.kind == PPOOL__EV_DEAD) {

@@ -120,8 +120,10 @@ static int cgroup_quota_cpus(void)
             }
             char *slash = strrchr(dir, '/');
             if (!slash || dir[0] == 0 || (slash == dir && dir[1] == 0)) break;
-            if (slash == dir) dir[1] = 0;
-            else *slash = 0;
+            if (slash == dir)
+                dir[1] = 0;
+            else
+                *slash = 0;
         }
     }
     if (best <= 0) return 0;
@@ -160,10 +162,14 @@ int ppool__topo_plan_on(hwloc_topology_t t, int real, const char *bind, int work
     *sets = NULL;
     if (!bind || !*bind) bind = "auto";
     hwloc_obj_type_t type;
-    if (strcmp(bind, "none") == 0) type = HWLOC_OBJ_TYPE_MAX;
-    else if (strcmp(bind, "core") == 0 || strcmp(bind, "auto") == 0) type = HWLOC_OBJ_CORE;
-    else if (strcmp(bind, "pu") == 0) type = HWLOC_OBJ_PU;
-    else if (strcmp(bind, "numa") == 0) type = HWLOC_OBJ_NUMANODE;
+    if (strcmp(bind, "none") == 0)
+        type = HWLOC_OBJ_TYPE_MAX;
+    else if (strcmp(bind, "core") == 0 || strcmp(bind, "auto") == 0)
+        type = HWLOC_OBJ_CORE;
+    else if (strcmp(bind, "pu") == 0)
+        type = HWLOC_OBJ_PU;
+    else if (strcmp(bind, "numa") == 0)
+        type = HWLOC_OBJ_NUMANODE;
     else {
         snprintf(err, errlen, "bind '%s' is not one of auto, core, pu, numa, none", bind);
         return PPOOL_EINVAL;
@@ -176,7 +182,8 @@ int ppool__topo_plan_on(hwloc_topology_t t, int real, const char *bind, int work
     int n = 0;
     if (t && type != HWLOC_OBJ_TYPE_MAX) {
         set = usable_set(t, real);
-        if (!set) rc = PPOOL_ENOMEM;
+        if (!set)
+            rc = PPOOL_ENOMEM;
         else if (type == HWLOC_OBJ_NUMANODE) {
             /* NUMA nodes are memory children: walk their cpusets. */
             int total = hwloc_get_nbobjs_by_type(t, type);

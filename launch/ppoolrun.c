@@ -1,4 +1,5 @@
-/* ppoolrun.c: reports what a default pool would be here (cores, workers, binding); launch modes come later. */
+/* ppoolrun.c: reports what a default pool would be here (cores, workers, binding); launch modes
+ * come later. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -6,7 +6,7 @@
 
 /* Capabilities (ppool__transport.caps). */
 #define PPOOL__CAN_RESPAWN 0x1u /* a dead or retired worker can be replaced */
-#define PPOOL__CAN_KILL 0x2u    /* a busy worker can be stopped at once */
+#define PPOOL__CAN_KILL    0x2u /* a busy worker can be stopped at once */
 
 /* What recv() reports. */
 enum ppool__ev_kind {
@@ -16,12 +16,12 @@ enum ppool__ev_kind {
 };
 
 typedef struct ppool__event {
-    int kind;     /* enum ppool__ev_kind */
-    int worker;   /* slot 0..workers-1 */
-    void *frame;  /* EV_FRAME: malloc'd, now owned by the caller (free()) */
-    size_t len;   /* EV_FRAME: bytes at frame */
-    int status;   /* EV_DEAD: wait(2) status, or -1 when unknown */
-    int pid;      /* EV_DEAD: the process that died */
+    int kind;    /* enum ppool__ev_kind */
+    int worker;  /* slot 0..workers-1 */
+    void *frame; /* EV_FRAME: malloc'd, now owned by the caller (free()) */
+    size_t len;  /* EV_FRAME: bytes at frame */
+    int status;  /* EV_DEAD: wait(2) status, or -1 when unknown */
+    int pid;     /* EV_DEAD: the process that died */
 } ppool__event;
 
 /* The worker side, provided by the core and run by the transport in each

@@ -13,9 +13,9 @@ extern "C" {
  *  forked local workers or, under mpirun, with one MPI rank per worker.
  *  @{ */
 
-#define PPOOL_VERSION_MAJOR 0
-#define PPOOL_VERSION_MINOR 1
-#define PPOOL_VERSION_PATCH 0
+#define PPOOL_VERSION_MAJOR  0
+#define PPOOL_VERSION_MINOR  1
+#define PPOOL_VERSION_PATCH  0
 #define PPOOL_VERSION_STRING "0.1.0"
 
 #if defined(_WIN32)
@@ -53,7 +53,7 @@ enum ppool_errno {
 
 /** Flags for ppool_opts.flags. */
 #define PPOOL_PROGRESS 0x1u /**< draw a progress bar of long maps on stderr */
-#define PPOOL_STATS 0x2u    /**< print per-worker statistics on stderr at ppool_free() */
+#define PPOOL_STATS    0x2u /**< print per-worker statistics on stderr at ppool_free() */
 
 typedef struct ppool ppool;             /**< a pool (opaque) */
 typedef struct ppool_async ppool_async; /**< an asynchronous result, like AsyncResult */
@@ -103,7 +103,10 @@ typedef struct ppool_opts {
     double task_timeout;       /**< seconds one item may run before its worker is killed; 0: none */
     unsigned flags;            /**< PPOOL_PROGRESS, PPOOL_STATS */
 } ppool_opts;
-#define PPOOL_OPTS_INIT {0}
+#define PPOOL_OPTS_INIT                                                                            \
+    {                                                                                              \
+        0                                                                                          \
+    }
 
 /** Opens a pool. NULL opts means all defaults.
  *  @return 0 on the master (*pool set), PPOOL_WORKER on a process that served

@@ -1,4 +1,5 @@
-/* starmap.c: the guide's starmap: ppool_map over argument structs, with the seeds' compute_power. */
+/* starmap.c: the guide's starmap: ppool_map over argument structs, with the seeds' compute_power.
+ */
 #include <math.h>
 #include <stdio.h>
 

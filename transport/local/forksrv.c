@@ -1,4 +1,5 @@
-/* forksrv.c: the fork server: a single-threaded child of the master that forks, reaps and kills workers. */
+/* forksrv.c: the fork server: a single-threaded child of the master that forks, reaps and kills
+ * workers. */
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -80,8 +81,8 @@ static int read_all(int fd, void *buf, size_t len)
 
 int ppool__write_frame(int fd, const void *frame, size_t len)
 {
-    unsigned char h[4] = {(unsigned char)len, (unsigned char)(len >> 8),
-                          (unsigned char)(len >> 16), (unsigned char)(len >> 24)};
+    unsigned char h[4] = {(unsigned char)len, (unsigned char)(len >> 8), (unsigned char)(len >> 16),
+                          (unsigned char)(len >> 24)};
     int rc = write_all(fd, h, 4);
     return rc ? rc : write_all(fd, frame, len);
 }
@@ -156,7 +157,8 @@ static void send_msg(int ctl, const fsmsg *m, int fd)
         c->cmsg_len = CMSG_LEN(sizeof(int));
         memcpy(CMSG_DATA(c), &fd, sizeof fd);
     }
-    while (sendmsg(ctl, &mh, MSG_NOSIGNAL) < 0 && errno == EINTR) {}
+    while (sendmsg(ctl, &mh, MSG_NOSIGNAL) < 0 && errno == EINTR) {
+    }
 }
 
 typedef struct kid {
@@ -204,7 +206,8 @@ static void server_main(int ctl, const ppool__worker_ops *wops, size_t max_frame
         if (r < 0 && errno != EINTR) break;
         if (sfd >= 0 && (pf[1].revents & POLLIN)) {
             struct signalfd_siginfo si;
-            while (read(sfd, &si, sizeof si) > 0) {}
+            while (read(sfd, &si, sizeof si) > 0) {
+            }
         }
         reap(ctl, kids, &nkids);
         if (!(pf[0].revents & (POLLIN | POLLHUP | POLLERR))) continue;
@@ -264,10 +267,12 @@ static void server_main(int ctl, const ppool__worker_ops *wops, size_t max_frame
         struct pollfd pf = {.fd = sfd, .events = POLLIN};
         poll(&pf, sfd >= 0 ? 1 : 0, 20);
         struct signalfd_siginfo si;
-        while (sfd >= 0 && read(sfd, &si, sizeof si) > 0) {}
+        while (sfd >= 0 && read(sfd, &si, sizeof si) > 0) {
+        }
     }
     for (int i = 0; i < nkids; i++) kill(kids[i], SIGKILL);
-    while (waitpid(-1, NULL, 0) > 0 || errno == EINTR) {}
+    while (waitpid(-1, NULL, 0) > 0 || errno == EINTR) {
+    }
     _exit(0);
 }
 

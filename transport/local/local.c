@@ -1,4 +1,5 @@
-/* local.c: the local transport's master side: per-worker socket channels, events and the fork server. */
+/* local.c: the local transport's master side: per-worker socket channels, events and the fork
+ * server. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -24,9 +25,9 @@ typedef struct wq {
 } wq;
 
 typedef struct chan {
-    int fd;      /* -1 while down */
-    int pid;     /* 0 while down */
-    int exited;  /* the fork server reported the pid's end */
+    int fd;     /* -1 while down */
+    int pid;    /* 0 while down */
+    int exited; /* the fork server reported the pid's end */
     int status;
     int eof;
     /* frame being read */
@@ -69,8 +70,10 @@ static int push_event(local_st *s, const ppool__event *ev)
     if (!e) return PPOOL_ENOMEM;
     e->ev = *ev;
     e->next = NULL;
-    if (s->et) s->et->next = e;
-    else s->eh = e;
+    if (s->et)
+        s->et->next = e;
+    else
+        s->eh = e;
     s->et = e;
     return 0;
 }
@@ -96,7 +99,8 @@ static void srv_send(local_st *s, int op, int slot, int pid)
 {
     fsmsg m = {.op = op, .slot = slot, .pid = pid};
     if (s->ctl < 0) return;
-    while (send(s->ctl, &m, sizeof m, MSG_NOSIGNAL) < 0 && errno == EINTR) {}
+    while (send(s->ctl, &m, sizeof m, MSG_NOSIGNAL) < 0 && errno == EINTR) {
+    }
 }
 
 /* Reads one control message; installs spawned channels and records exits. */
@@ -108,8 +112,8 @@ static int srv_read(local_st *s, int block)
         struct cmsghdr align;
     } u;
     struct iovec iov = {.iov_base = &m, .iov_len = sizeof m};
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-                        .msg_controllen = sizeof u.buf};
+    struct msghdr mh = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
     ssize_t got = recvmsg(s->ctl, &mh, MSG_CMSG_CLOEXEC | (block ? 0 : MSG_DONTWAIT));
     if (got < 0 && (errno == EAGAIN || errno == EINTR)) return 0;
     if (got != (ssize_t)sizeof m) return PPOOL_ETRANSPORT; /* the server is gone */
@@ -203,8 +207,8 @@ static int read_chan(local_st *s, int slot)
             break;
         }
         if (c->hdr_got == 4 && c->body_got == c->body_len) {
-            ppool__event ev = {.kind = PPOOL__EV_FRAME, .worker = slot, .frame = c->body,
-                               .len = c->body_len};
+            ppool__event ev = {
+                .kind = PPOOL__EV_FRAME, .worker = slot, .frame = c->body, .len = c->body_len};
             c->body = NULL;
             c->hdr_got = c->body_len = c->body_got = 0;
             if (push_event(s, &ev)) {
@@ -227,8 +231,8 @@ static void settle(local_st *s)
         }
         if (c->pid && c->exited) {
             read_chan(s, i); /* whatever it wrote before it died */
-            ppool__event ev = {.kind = PPOOL__EV_DEAD, .worker = i, .status = c->status,
-                               .pid = c->pid};
+            ppool__event ev = {
+                .kind = PPOOL__EV_DEAD, .worker = i, .status = c->status, .pid = c->pid};
             reset_chan(c);
             push_event(s, &ev);
         }
@@ -261,13 +265,15 @@ static int local_recv(void *st, ppool__event *ev, double timeout)
             chan *c = &s->c[i];
             if (c->fd < 0 || c->eof) continue;
             s->pslot[k] = i;
-            s->pfd[k++] = (struct pollfd){.fd = c->fd, .events = (short)(POLLIN | (c->q ? POLLOUT : 0))};
+            s->pfd[k++] =
+                (struct pollfd){.fd = c->fd, .events = (short)(POLLIN | (c->q ? POLLOUT : 0))};
         }
         int ms = -1;
         if (timeout >= 0) {
             struct timespec t;
             clock_gettime(CLOCK_MONOTONIC, &t);
-            double left = timeout - ((double)(t.tv_sec - t0.tv_sec) + (double)(t.tv_nsec - t0.tv_nsec) * 1e-9);
+            double left = timeout - ((double)(t.tv_sec - t0.tv_sec) +
+                                     (double)(t.tv_nsec - t0.tv_nsec) * 1e-9);
             ms = left <= 0 ? 0 : (int)(left * 1000.0 + 0.999);
         }
         int r = poll(s->pfd, (nfds_t)k, ms);
@@ -276,12 +282,14 @@ static int local_recv(void *st, ppool__event *ev, double timeout)
         if (r > 0) {
             if (s->pfd[0].revents & POLLIN) {
                 uint64_t v;
-                while (read(s->evfd, &v, sizeof v) > 0) {}
+                while (read(s->evfd, &v, sizeof v) > 0) {
+                }
                 woken = 1;
             }
             if (s->pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) {
                 int rc;
-                while ((rc = srv_read(s, 0)) > 0) {}
+                while ((rc = srv_read(s, 0)) > 0) {
+                }
                 if (rc < 0) return rc;
             }
             for (int j = 2; j < k; j++) {
@@ -316,8 +324,10 @@ static int local_send(void *st, int worker, void *frame, size_t len)
     w->len = len;
     w->off = 0;
     w->next = NULL;
-    if (c->qtail) c->qtail->next = w;
-    else c->q = w;
+    if (c->qtail)
+        c->qtail->next = w;
+    else
+        c->q = w;
     c->qtail = w;
     flush_chan(c);
     return 0;
@@ -354,7 +364,8 @@ static void local_close(void *st)
     for (int i = 0; s->c && i < s->n; i++) reset_chan(&s->c[i]);
     close_fd(&s->ctl); /* the server kills what is left, reaps and exits */
     if (s->srv > 0) {
-        while (waitpid(s->srv, NULL, 0) < 0 && errno == EINTR) {}
+        while (waitpid(s->srv, NULL, 0) < 0 && errno == EINTR) {
+        }
         s->srv = 0;
     }
     close_fd(&s->evfd);

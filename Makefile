@@ -1,0 +1,44 @@
+# Makefile: thin wrapper over CMake. `make demo` and `make check` install what is missing, configure, build and run.
+BUILD ?= build
+JOBS  ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
+# Open MPI refuses root without these; they are passed to tests, never built into the library.
+ifeq ($(shell id -u),0)
+export OMPI_ALLOW_RUN_AS_ROOT=1
+export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+endif
+
+.PHONY: all deps configure build demo check bench install format format-check clean
+
+all: build
+
+deps:
+	@sh .ci/deps.sh
+
+configure: deps
+	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null || cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
+
+build: configure
+	@cmake --build $(BUILD) -j$(JOBS)
+
+demo: build
+	@echo "== ppool demo: compute_square on forked workers =="
+	@$(BUILD)/docs/examples/ppool-squares
+
+check: build
+	cd $(BUILD) && ctest --output-on-failure -j2 --timeout 300
+
+bench: build
+	@sh bench/run.sh $(BUILD)
+
+install: build
+	cmake --install $(BUILD) $(if $(PREFIX),--prefix $(PREFIX),)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+format-check:
+	clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD)

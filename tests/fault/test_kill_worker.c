@@ -1,0 +1,105 @@
+/* test_kill_worker.c: workers that crash, exit or are killed: detected, replaced, items re-run or failed. */
+#include "tasks.h"
+
+static void segfault_fails_the_item(void)
+{
+    ppool *p = open_pool(2, 0);
+    enum { N = 1000 };
+    static long in[N], out[N];
+    for (long i = 0; i < N; i++) in[i] = i;
+    ASSERT_EQ(ppool_map(p, "crash13", in, N, sizeof in[0], out, sizeof out[0]), PPOOL_EWORKER);
+    ASSERT_CONTAINS(ppool_errmsg(p), "item 13");
+    ASSERT_CONTAINS(ppool_errmsg(p), "signal 11");
+    for (long i = 0; i < N; i++)
+        if (i != 13) ASSERT_EQ(out[i], i); /* nothing else is lost */
+    /* the pool replaced the worker and goes on */
+    ASSERT_EQ(ppool_size(p), 2);
+    long sq[100], r[100];
+    for (long i = 0; i < 100; i++) sq[i] = i;
+    ASSERT_OK(ppool_map(p, "square", sq, 100, sizeof sq[0], r, sizeof r[0]), p);
+    ASSERT_EQ(r[99], 99 * 99);
+    /* an iterator reports the dead item and goes on */
+    ppool_iter *it = ppool_imap(p, "crash13", in, 20, sizeof in[0]);
+    size_t idx;
+    ppool_buf b;
+    int rc, ok = 0;
+    while ((rc = ppool_iter_next(it, &idx, &b, -1)) != PPOOL_EDONE) {
+        if (rc) {
+            ASSERT_EQ(rc, PPOOL_EWORKER);
+            ASSERT_EQ(idx, 13);
+        } else {
+            ok++;
+        }
+    }
+    ASSERT_EQ(ok, 19);
+    ppool_iter_free(it);
+    ppool_free(p);
+}
+
+static void exit_is_reported(void)
+{
+    ppool *p = open_pool(2, 1);
+    long in[10], out[10];
+    for (long i = 0; i < 10; i++) in[i] = i;
+    ASSERT_EQ(ppool_map(p, "exit5", in, 10, sizeof in[0], out, sizeof out[0]), PPOOL_EWORKER);
+    ASSERT_CONTAINS(ppool_errmsg(p), "item 5");
+    ASSERT_CONTAINS(ppool_errmsg(p), "exited with status 3");
+    ppool_free(p);
+}
+
+static void retries_rerun(void)
+{
+    ppool_opts o = PPOOL_OPTS_INIT;
+    o.workers = 2;
+    o.retries = 1;
+    ppool *p;
+    ASSERT_OK(ppool_open(&p, &o), NULL);
+    long in[30], out[30];
+    for (long i = 0; i < 30; i++) in[i] = i;
+    memset((void *)SH->crash_once, 0, sizeof SH->crash_once);
+    /* every item kills its worker the first time: each is re-run once and succeeds */
+    ASSERT_OK(ppool_map(p, "crash_first", in, 30, sizeof in[0], out, sizeof out[0]), p);
+    for (long i = 0; i < 30; i++) ASSERT_EQ(out[i], i);
+    ppool_free(p);
+    /* without retries the same items fail with EWORKER */
+    p = open_pool(2, 0);
+    memset((void *)SH->crash_once, 0, sizeof SH->crash_once);
+    ASSERT_EQ(ppool_map(p, "crash_first", in, 30, sizeof in[0], out, sizeof out[0]), PPOOL_EWORKER);
+    ASSERT_CONTAINS(ppool_errmsg(p), "signal 9");
+    ppool_free(p);
+}
+
+/* Someone else kills a busy worker: the item is re-run elsewhere. */
+static void external_kill(void)
+{
+    ppool_opts o = PPOOL_OPTS_INIT;
+    o.workers = 2;
+    o.retries = 1;
+    o.chunksize = 1;
+    ppool *p;
+    ASSERT_OK(ppool_open(&p, &o), NULL);
+    for (int i = 0; i < 64; i++) SH->pids[i] = 0;
+    long in[4] = {0, 1, 2, 3};
+    ppool_async *a = ppool_map_async(p, "record_pid", in, 4, sizeof in[0], in, sizeof in[0]);
+    while (!SH->pids[0]) usleep(1000);
+    int victim = SH->pids[0];
+    kill(victim, SIGKILL);
+    ASSERT_OK(ppool_async_get(a, NULL, 60), p);
+    for (long i = 0; i < 4; i++) ASSERT_EQ(in[i], i);
+    ASSERT_NE(SH->pids[0], victim); /* item 0 ran again in another process */
+    ASSERT_TRUE(h_pid_gone(victim));
+    ppool_async_free(a);
+    ppool_free(p);
+    ASSERT_TRUE(h_no_children());
+}
+
+int main(void)
+{
+    tasks_register();
+    RUN(segfault_fails_the_item);
+    RUN(exit_is_reported);
+    RUN(retries_rerun);
+    RUN(external_kill);
+    ASSERT_TRUE(h_no_children());
+    return 0;
+}

@@ -1,0 +1,28 @@
+/* test_timeout.c: task_timeout kills and replaces a worker whose item runs too long. */
+#include "tasks.h"
+
+int main(void)
+{
+    tasks_register();
+    ppool_opts o = PPOOL_OPTS_INIT;
+    o.workers = 2;
+    o.task_timeout = 0.3;
+    ppool *p;
+    ASSERT_OK(ppool_open(&p, &o), NULL);
+    double secs[6] = {0.01, 5.0, 0.01, 0.01, 0.01, 0.01};
+    int pids[6];
+    ASSERT_EQ(ppool_map(p, "sleep", secs, 6, sizeof secs[0], pids, sizeof pids[0]), PPOOL_ETIMEDOUT);
+    ASSERT_CONTAINS(ppool_errmsg(p), "item 1");
+    ASSERT_CONTAINS(ppool_errmsg(p), "timed out after 0.3 s");
+    for (int i = 0; i < 6; i++)
+        if (i != 1) ASSERT_GT(pids[i], 0);
+    /* the pool goes on with a fresh worker */
+    long x = 6;
+    ppool_buf r;
+    ASSERT_OK(ppool_apply(p, "square", &x, sizeof x, &r), p);
+    ASSERT_EQ(*(long *)r.data, 36);
+    ppool_buf_free(&r);
+    ppool_free(p);
+    ASSERT_TRUE(h_no_children());
+    return 0;
+}

@@ -1,0 +1,181 @@
+/* test_map.c: ppool_map, ppool_map_bufs and ppool_apply: results, sizes, errors, chunksize. */
+#include "tasks.h"
+
+static ppool *P;
+
+static void map_zero_items(void)
+{
+    long in = 1, out = 0;
+    ASSERT_OK(ppool_map(P, "square", &in, 0, sizeof in, &out, sizeof out), P);
+    ASSERT_OK(ppool_map(P, "square", NULL, 0, sizeof in, NULL, sizeof out), P);
+    ASSERT_EQ(out, 0);
+}
+
+static void map_exact(size_t n)
+{
+    int *in = malloc(n * sizeof *in), *out = malloc(n * sizeof *out);
+    for (size_t i = 0; i < n; i++) {
+        in[i] = (int)(i % 40000);
+        out[i] = -1;
+    }
+    ASSERT_OK(ppool_map(P, "square32", in, n, sizeof *in, out, sizeof *out), P);
+    for (size_t i = 0; i < n; i++)
+        if (out[i] != in[i] * in[i]) H_FAIL("item %zu: %d != %d", i, out[i], in[i] * in[i]);
+    free(in);
+    free(out);
+}
+
+static void map_100k(void)
+{
+    map_exact(100000);
+}
+
+static void map_2m(void)
+{
+    map_exact(2000000);
+}
+
+static void map_bad_input(void)
+{
+    long in[4] = {1, 2, 3, 4}, out[4];
+    ASSERT_EQ(ppool_map(NULL, "square", in, 4, sizeof in[0], out, sizeof out[0]), PPOOL_EINVAL);
+    ASSERT_EQ(ppool_map(P, NULL, in, 4, sizeof in[0], out, sizeof out[0]), PPOOL_EINVAL);
+    ASSERT_EQ(ppool_map(P, "square", NULL, 4, sizeof in[0], out, sizeof out[0]), PPOOL_EINVAL);
+    ASSERT_CONTAINS(ppool_errmsg(P), "NULL input");
+    ASSERT_EQ(ppool_map(P, "square", in, 4, sizeof in[0], NULL, sizeof out[0]), PPOOL_EINVAL);
+    ASSERT_EQ(ppool_map(P, "no_such_fn", in, 4, sizeof in[0], out, sizeof out[0]), PPOOL_ENOFUNC);
+    ASSERT_CONTAINS(ppool_errmsg(P), "no_such_fn");
+    ASSERT_EQ(ppool_apply(P, "no_such_fn", in, sizeof in[0], NULL), PPOOL_ENOFUNC);
+    ASSERT_EQ(ppool_apply(NULL, "square", in, sizeof in[0], NULL), PPOOL_EINVAL);
+    ASSERT_EQ(ppool_apply(P, NULL, in, sizeof in[0], NULL), PPOOL_EINVAL);
+    ASSERT_EQ(ppool_apply(P, "square", NULL, 8, NULL), PPOOL_EINVAL);
+    ppool_buf bin[2] = {{NULL, 3}, {"ab", 2}}, bout[2];
+    ASSERT_EQ(ppool_map_bufs(P, "reverse", bin, 2, bout), PPOOL_EINVAL);
+    ASSERT_CONTAINS(ppool_errmsg(P), "item 0");
+    ASSERT_EQ(ppool_map_bufs(P, "reverse", bin, 2, NULL), PPOOL_EINVAL);
+    /* still usable */
+    ASSERT_OK(ppool_map(P, "square", in, 4, sizeof in[0], out, sizeof out[0]), P);
+    ASSERT_EQ(out[3], 16);
+}
+
+static void map_task_fail(void)
+{
+    long in[40], out[40];
+    for (int i = 0; i < 40; i++) in[i] = i;
+    int rc = ppool_map(P, "fail17", in, 40, sizeof in[0], out, sizeof out[0]);
+    ASSERT_EQ(rc, PPOOL_ETASK);
+    /* the lowest failed index is reported, with the task's message */
+    ASSERT_CONTAINS(ppool_errmsg(P), "item 17");
+    ASSERT_CONTAINS(ppool_errmsg(P), "fail17");
+    ASSERT_CONTAINS(ppool_errmsg(P), "no multiples of 17 (got 17)");
+    for (int i = 0; i < 40; i++)
+        if (i % 17) ASSERT_EQ(out[i], i); /* the others are there */
+    ASSERT_OK(ppool_map(P, "square", in, 40, sizeof in[0], out, sizeof out[0]), P);
+    ASSERT_EQ(out[39], 39 * 39);
+}
+
+static void map_wrong_size(void)
+{
+    long in[3] = {1, 2, 3}, out[3];
+    ASSERT_EQ(ppool_map(P, "wrongsize", in, 3, sizeof in[0], out, sizeof out[0]), PPOOL_ETASK);
+    ASSERT_CONTAINS(ppool_errmsg(P), "item 0");
+    ASSERT_CONTAINS(ppool_errmsg(P), "9 bytes");
+    ASSERT_OK(ppool_map(P, "square", in, 3, sizeof in[0], out, sizeof out[0]), P);
+}
+
+static void map_bufs_variable(void)
+{
+    enum { N = 300 };
+    ppool_buf in[N], out[N];
+    char *data[N];
+    for (int i = 0; i < N; i++) {
+        size_t len = (size_t)(i * 37 % 1000); /* includes 0-byte items */
+        data[i] = malloc(len + 1);
+        for (size_t k = 0; k < len; k++) data[i][k] = (char)('a' + (i + k) % 26);
+        in[i] = (ppool_buf){data[i], len};
+    }
+    ASSERT_OK(ppool_map_bufs(P, "reverse", in, N, out), P);
+    for (int i = 0; i < N; i++) {
+        ASSERT_EQ(out[i].len, in[i].len);
+        for (size_t k = 0; k < in[i].len; k++)
+            ASSERT_EQ(((char *)out[i].data)[k], data[i][in[i].len - 1 - k]);
+        ppool_buf_free(&out[i]);
+        ASSERT_NULL(out[i].data);
+        free(data[i]);
+    }
+}
+
+static void apply_basic(void)
+{
+    long x = 12;
+    ppool_buf r = {0};
+    ASSERT_OK(ppool_apply(P, "square", &x, sizeof x, &r), P);
+    ASSERT_EQ(r.len, sizeof(long));
+    ASSERT_EQ(*(long *)r.data, 144);
+    ppool_buf_free(&r);
+    ASSERT_OK(ppool_apply(P, "empty", NULL, 0, &r), P);
+    ASSERT_EQ(r.len, 0);
+    ASSERT_OK(ppool_apply(P, "square", &x, sizeof x, NULL), P); /* result not wanted */
+    long bad = 34;
+    ASSERT_EQ(ppool_apply(P, "fail17", &bad, sizeof bad, &r), PPOOL_ETASK);
+    ASSERT_CONTAINS(ppool_errmsg(P), "got 34");
+    ASSERT_NULL(r.data);
+    ppool_buf_free(NULL);
+}
+
+/* An explicit chunksize is honoured exactly: aligned blocks run in one process. */
+static void map_chunksize(void)
+{
+    ppool *q = open_pool(2, 10);
+    enum { N = 200 };
+    long in[N];
+    int pid[N];
+    for (int i = 0; i < N; i++) in[i] = i;
+    ASSERT_OK(ppool_map(q, "getpid", in, N, sizeof in[0], pid, sizeof pid[0]), q);
+    int distinct_blocks = 0;
+    for (int b = 0; b < N; b += 10) {
+        for (int i = b; i < b + 10; i++) ASSERT_EQ(pid[i], pid[b]);
+        distinct_blocks += b > 0 && pid[b] != pid[b - 10];
+    }
+    (void)distinct_blocks; /* which worker gets a block is the scheduler's business */
+    {
+    }
+    ppool_free(q);
+}
+
+static void register_after_open(void)
+{
+    ASSERT_OK(ppool_register("late", t_square), NULL);
+    long x = 3;
+    ASSERT_EQ(ppool_apply(P, "late", &x, sizeof x, NULL), PPOOL_ENOFUNC);
+    ASSERT_CONTAINS(ppool_errmsg(P), "before ppool_open");
+    ppool *q = open_pool(1, 0); /* a pool opened later knows it */
+    ppool_buf r;
+    ASSERT_OK(ppool_apply(q, "late", &x, sizeof x, &r), q);
+    ASSERT_EQ(*(long *)r.data, 9);
+    ppool_buf_free(&r);
+    ppool_free(q);
+}
+
+int main(void)
+{
+    tasks_register();
+    P = open_pool(0, 0);
+    ASSERT_EQ(ppool_size(P), ppool_cpu_count());
+    ASSERT_STREQ(ppool_transport(P), "local");
+    RUN(map_zero_items);
+    RUN(map_100k);
+    RUN(map_2m);
+    RUN(map_bad_input);
+    RUN(map_task_fail);
+    RUN(map_wrong_size);
+    RUN(map_bufs_variable);
+    RUN(apply_basic);
+    RUN(map_chunksize);
+    RUN(register_after_open);
+    ppool_close(P);
+    ASSERT_OK(ppool_join(P), P);
+    ppool_free(P);
+    ASSERT_TRUE(h_no_children());
+    return 0;
+}
