@@ -8,7 +8,7 @@ export OMPI_ALLOW_RUN_AS_ROOT=1
 export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 endif
 
-.PHONY: all deps configure build demo check bench install format format-check clean
+.PHONY: all deps configure build demo check bench install docs format format-check clean
 
 all: build
 
@@ -42,3 +42,6 @@ format-check:
 
 clean:
 	rm -rf $(BUILD)
+
+docs:
+	sh docs/gen-reference.sh

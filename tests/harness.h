@@ -1,4 +1,5 @@
-/* harness.h: the tests' small harness: asserts that print both operands, skips (exit 77), process checks. */
+/* harness.h: the tests' small harness: asserts that print both operands, skips (exit 77), process
+ * checks. */
 #ifndef PPOOL_HARNESS_H
 #define PPOOL_HARNESS_H
 
@@ -36,7 +37,7 @@
     do {                                                                                           \
         if (!(c)) H_FAIL("%s is false", #c);                                                       \
     } while (0)
-#define ASSERT_NULL(p) ASSERT_TRUE((p) == NULL)
+#define ASSERT_NULL(p)     ASSERT_TRUE((p) == NULL)
 #define ASSERT_NOT_NULL(p) ASSERT_TRUE((p) != NULL)
 #define ASSERT_STREQ(a, b)                                                                         \
     do {                                                                                           \
@@ -48,13 +49,16 @@
 #define ASSERT_CONTAINS(hay, needle)                                                               \
     do {                                                                                           \
         const char *h_ = (hay), *n_ = (needle);                                                    \
-        if (!h_ || !strstr(h_, n_)) H_FAIL("\"%s\" does not contain \"%s\"", h_ ? h_ : "(null)", n_); \
+        if (!h_ || !strstr(h_, n_))                                                                \
+            H_FAIL("\"%s\" does not contain \"%s\"", h_ ? h_ : "(null)", n_);                      \
     } while (0)
 /* A ppool call that must succeed; prints the pool's message if not. */
 #define ASSERT_OK(call, pool)                                                                      \
     do {                                                                                           \
         int rc_ = (call);                                                                          \
-        if (rc_ != 0) H_FAIL("%s returned %d (%s): %s", #call, rc_, ppool_strerror(rc_), ppool_errmsg(pool)); \
+        if (rc_ != 0)                                                                              \
+            H_FAIL("%s returned %d (%s): %s", #call, rc_, ppool_strerror(rc_),                     \
+                   ppool_errmsg(pool));                                                            \
     } while (0)
 
 #define SKIP(...)                                                                                  \

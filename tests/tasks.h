@@ -16,13 +16,14 @@ typedef struct shared_state {
     volatile int started;        /* sleepers that began */
 } shared_state;
 static shared_state *SH;
-static long init_value;     /* set by the initializer in each worker */
-static int init_runs_here;  /* initializer runs in this process */
+static long init_value;    /* set by the initializer in each worker */
+static int init_runs_here; /* initializer runs in this process */
 
 static void sleep_s(double s)
 {
     struct timespec t = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
-    while (nanosleep(&t, &t) != 0) {}
+    while (nanosleep(&t, &t) != 0) {
+    }
 }
 
 /* long -> long: x*x */
@@ -135,11 +136,20 @@ static void tasks_register(void)
     static const struct {
         const char *name;
         ppool_fn fn;
-    } all[] = {{"square", t_square},           {"square32", t_square32},     {"getpid", t_getpid},
-               {"fail17", t_fail17},           {"wrongsize", t_wrongsize},   {"reverse", t_reverse},
-               {"empty", t_empty},             {"sleep", t_sleep},           {"crash13", t_crash13},
-               {"exit5", t_exit5},             {"crash_first", t_crash_first},
-               {"record_pid", t_record_pid},   {"init", t_init},             {"init_fail", t_init_fail},
+    } all[] = {{"square", t_square},
+               {"square32", t_square32},
+               {"getpid", t_getpid},
+               {"fail17", t_fail17},
+               {"wrongsize", t_wrongsize},
+               {"reverse", t_reverse},
+               {"empty", t_empty},
+               {"sleep", t_sleep},
+               {"crash13", t_crash13},
+               {"exit5", t_exit5},
+               {"crash_first", t_crash_first},
+               {"record_pid", t_record_pid},
+               {"init", t_init},
+               {"init_fail", t_init_fail},
                {"init_state", t_init_state}};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         if (ppool_register(all[i].name, all[i].fn) != 0) H_FAIL("register %s", all[i].name);

@@ -13,6 +13,7 @@ extern "C" {
  *  forked local workers or, under mpirun, with one MPI rank per worker.
  *  @{ */
 
+/** Version of this header (ppool_version() gives the library's). */
 #define PPOOL_VERSION_MAJOR  0
 #define PPOOL_VERSION_MINOR  1
 #define PPOOL_VERSION_PATCH  0

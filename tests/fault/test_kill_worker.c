@@ -1,4 +1,5 @@
-/* test_kill_worker.c: workers that crash, exit or are killed: detected, replaced, items re-run or failed. */
+/* test_kill_worker.c: workers that crash, exit or are killed: detected, replaced, items re-run or
+ * failed. */
 #include "tasks.h"
 
 static void segfault_fails_the_item(void)

@@ -11,7 +11,8 @@ int main(void)
     ASSERT_OK(ppool_open(&p, &o), NULL);
     double secs[6] = {0.01, 5.0, 0.01, 0.01, 0.01, 0.01};
     int pids[6];
-    ASSERT_EQ(ppool_map(p, "sleep", secs, 6, sizeof secs[0], pids, sizeof pids[0]), PPOOL_ETIMEDOUT);
+    ASSERT_EQ(ppool_map(p, "sleep", secs, 6, sizeof secs[0], pids, sizeof pids[0]),
+              PPOOL_ETIMEDOUT);
     ASSERT_CONTAINS(ppool_errmsg(p), "item 1");
     ASSERT_CONTAINS(ppool_errmsg(p), "timed out after 0.3 s");
     for (int i = 0; i < 6; i++)

@@ -8,7 +8,8 @@
 #define CHECK(c)                                                                                   \
     do {                                                                                           \
         if (!(c)) {                                                                                \
-            fprintf(stderr, "consumer: %s failed at line %d: %s\n", #c, __LINE__, ppool_errmsg(p)); \
+            fprintf(stderr, "consumer: %s failed at line %d: %s\n", #c, __LINE__,                  \
+                    ppool_errmsg(p));                                                              \
             return 1;                                                                              \
         }                                                                                          \
     } while (0)

@@ -1,4 +1,5 @@
-/* test_env.c: configuration precedence: code beats environment beats default; bad values are named. */
+/* test_env.c: configuration precedence: code beats environment beats default; bad values are named.
+ */
 #include "tasks.h"
 
 static void workers(void)

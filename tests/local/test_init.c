@@ -13,7 +13,7 @@ static void initializer_once(void)
     SH->init_calls = 0;
     ppool *p;
     ASSERT_OK(ppool_open(&p, &o), NULL);
-    arg = 0; /* initarg was copied */
+    arg = 0;                      /* initarg was copied */
     ASSERT_EQ(SH->init_calls, 3); /* every worker ran it before its first task */
     enum { N = 60 };
     long in[N], out[N][3];

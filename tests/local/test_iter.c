@@ -1,4 +1,5 @@
-/* test_iter.c: imap order, imap_unordered coverage, failed items, timeouts, and bounded streaming. */
+/* test_iter.c: imap order, imap_unordered coverage, failed items, timeouts, and bounded streaming.
+ */
 #include "tasks.h"
 
 static ppool *P;

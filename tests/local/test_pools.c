@@ -1,4 +1,5 @@
-/* test_pools.c: several pools, one after another and at the same time, each with its own options. */
+/* test_pools.c: several pools, one after another and at the same time, each with its own options.
+ */
 #include <pthread.h>
 
 #include "tasks.h"

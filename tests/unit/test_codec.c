@@ -89,7 +89,8 @@ static void worker_rejects(void)
     ppool__wctx c = {.reg = &reg};
     void *out = NULL;
     size_t out_len = 0;
-    ASSERT_EQ(ppool__worker_ops_template.run(&c, "\x01\x00\x00\x00\xff", 5, &out, &out_len), PPOOL_EPROTO);
+    ASSERT_EQ(ppool__worker_ops_template.run(&c, "\x01\x00\x00\x00\xff", 5, &out, &out_len),
+              PPOOL_EPROTO);
     ASSERT_NULL(out);
     /* a Task whose lens disagree with its count */
     Ppool__Task t = PPOOL__TASK__INIT;

@@ -2,8 +2,14 @@
 #include "harness.h"
 #include "ppool_impl.h"
 
-static int f1(ppool_task *t, const void *a, size_t n) { return 0; }
-static int f2(ppool_task *t, const void *a, size_t n) { return 1; }
+static int f1(ppool_task *t, const void *a, size_t n)
+{
+    return 0;
+}
+static int f2(ppool_task *t, const void *a, size_t n)
+{
+    return 1;
+}
 
 int main(void)
 {

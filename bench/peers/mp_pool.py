@@ -1,0 +1,49 @@
+"""mp_pool.py: the Python peers on W1 and W2: multiprocessing.Pool and ProcessPoolExecutor."""
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import Pool
+
+
+def square(x):
+    return x * x
+
+
+def spin(ms):
+    until = time.perf_counter() + ms * 1e-3
+    while time.perf_counter() < until:
+        pass
+    return None
+
+
+def main():
+    peer, what = sys.argv[1], sys.argv[2]
+    workers = int(sys.argv[3]) if len(sys.argv) > 3 else 2
+    n = int(sys.argv[4]) if len(sys.argv) > 4 else (200000 if what == "w1" else 2000)
+    fn, args = (square, range(n)) if what == "w1" else (spin, [1.0] * n)
+    if peer == "mp":
+        with Pool(workers) as pool:
+            pool.map(square, range(10))  # warm: workers started, like ppool_open
+            t0 = time.perf_counter()
+            out = pool.map(fn, args)
+            dt = time.perf_counter() - t0
+    else:
+        with ProcessPoolExecutor(workers) as ex:
+            list(ex.map(square, range(10)))
+            t0 = time.perf_counter()
+            # chunksize as multiprocessing's default would pick, so the peer is not crippled
+            chunk = max(1, n // (4 * workers))
+            out = list(ex.map(fn, args, chunksize=chunk))
+            dt = time.perf_counter() - t0
+    ok = len(out) == n and (what != "w1" or out[-1] == (n - 1) ** 2)
+    name = {"mp": "multiprocessing.Pool", "ppe": "ProcessPoolExecutor"}[peer]
+    if what == "w1":
+        print(f"{name} W1 workers={workers} tasks={n} seconds={dt:.4f} tasks_per_s={n / dt:.0f} ok={int(ok)}")
+    else:
+        ideal = n * 1e-3 / workers
+        print(f"{name} W2 workers={workers} tasks={n} seconds={dt:.4f} ideal={ideal:.4f} "
+              f"efficiency={ideal / dt:.3f} ok={int(ok)}")
+
+
+if __name__ == "__main__":
+    main()
