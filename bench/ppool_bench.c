@@ -1,4 +1,5 @@
-/* ppool_bench.c: ppool's side of the workloads: W1 (tiny tasks), W2 (1 ms tasks), idle master CPU. */
+/* ppool_bench.c: ppool's side of the workloads: W1 (tiny tasks), W2 (1 ms tasks), idle master CPU.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +34,8 @@ static int square(ppool_task *t, const void *arg, size_t len)
 static int spin(ppool_task *t, const void *arg, size_t len)
 {
     double until = now() + *(const double *)arg * 1e-3;
-    while (now() < until) {}
+    while (now() < until) {
+    }
     return 0;
 }
 
@@ -66,8 +68,8 @@ int main(int argc, char **argv)
         double dt = now() - t0;
         for (size_t i = 0; rc == 0 && i < n; i++)
             if (out[i] != in[i] * in[i]) rc = -1;
-        printf("ppool W1 workers=%d tasks=%zu seconds=%.4f tasks_per_s=%.0f ok=%d\n", workers, n, dt,
-               (double)n / dt, rc == 0);
+        printf("ppool W1 workers=%d tasks=%zu seconds=%.4f tasks_per_s=%.0f ok=%d\n", workers, n,
+               dt, (double)n / dt, rc == 0);
     } else if (strcmp(what, "w2") == 0) {
         size_t n = argc > 3 ? (size_t)atol(argv[3]) : 2000;
         double ms = 1.0;

@@ -22,14 +22,16 @@ int ppool__frame_pack(const Ppool__Frame *msg, const void *bulk, size_t bulk_len
                       size_t *len)
 {
     size_t hl = ppool__frame__get_packed_size(msg);
-    if (hl > PPOOL__MAX_FRAME || bulk_len > PPOOL__MAX_FRAME - hl - 4) return PPOOL_EINVAL;
-    unsigned char *f = malloc(4 + hl + bulk_len);
+    size_t off = PPOOL__ALIGN_UP(4 + hl);
+    if (hl > PPOOL__MAX_FRAME || bulk_len > PPOOL__MAX_FRAME - off) return PPOOL_EINVAL;
+    unsigned char *f = malloc(off + bulk_len);
     if (!f) return PPOOL_ENOMEM;
     put_le32(f, (uint32_t)hl);
     ppool__frame__pack(msg, f + 4);
-    if (bulk_len) memcpy(f + 4 + hl, bulk, bulk_len);
+    memset(f + 4 + hl, 0, off - 4 - hl);
+    if (bulk_len) memcpy(f + off, bulk, bulk_len);
     *frame = f;
-    *len = 4 + hl + bulk_len;
+    *len = off + bulk_len;
     return 0;
 }
 
@@ -60,15 +62,16 @@ int ppool__frame_unpack(const void *frame, size_t len, Ppool__Frame **msg, const
         snprintf(err, errlen, "frame header does not decode (%u bytes)", hl);
         return PPOOL_EPROTO;
     }
-    size_t bl = len - 4 - hl;
-    if (m->msg_case == PPOOL__FRAME__MSG__NOT_SET || declared_bulk(m) != bl) {
+    size_t off = PPOOL__ALIGN_UP(4 + (size_t)hl);
+    size_t bl = len > off ? len - off : 0;
+    if (m->msg_case == PPOOL__FRAME__MSG__NOT_SET || declared_bulk(m) != bl || (bl && len < off)) {
         snprintf(err, errlen, "frame declares %llu bulk bytes but carries %zu (kind %d)",
                  (unsigned long long)declared_bulk(m), bl, (int)m->msg_case);
         ppool__frame__free_unpacked(m, NULL);
         return PPOOL_EPROTO;
     }
     *msg = m;
-    *bulk = f + 4 + hl;
+    *bulk = f + off;
     *bulk_len = bl;
     return 0;
 }

@@ -123,6 +123,7 @@ static void shut_down(ppool *p, int now)
 {
     pthread_mutex_lock(&p->mu);
     p->stopping = 1;
+    pthread_cond_broadcast(&p->idle);
     pthread_mutex_unlock(&p->mu);
     if (p->thread_started) {
         p->T->wake(p->tst);
@@ -299,6 +300,9 @@ int ppool__check_submit(ppool *p, const char *fn)
     if (!fn) return ppool__fail(p, PPOOL_EINVAL, "NULL function name");
     if (p->state != POOL_OPEN)
         return ppool__fail(p, PPOOL_ECLOSED, "'%s': the pool is closed to new work", fn);
+    if (!ppool__alive(p))
+        return ppool__fail(p, PPOOL_EWORKER, "'%s': no worker is left in this pool (%s)", fn,
+                           p->errmsg);
     if (!ppool__registry_find(&p->reg, fn))
         return ppool__fail(
             p, PPOOL_ENOFUNC,

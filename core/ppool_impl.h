@@ -18,6 +18,10 @@
 #define PPOOL__TARGET_CHUNK_SECONDS 0.004         /* adaptive chunks aim at this duration */
 #define PPOOL__ITER_WINDOW          16384 /* items dispatched ahead of an iterator's reader */
 #define PPOOL__ERRMSG               512
+/* Task bulk and each variable-sized item in it start at this alignment, so a
+ * task may cast its argument to any type. */
+#define PPOOL__ALIGN       16
+#define PPOOL__ALIGN_UP(x) (((x) + (PPOOL__ALIGN - 1)) & ~(size_t)(PPOOL__ALIGN - 1))
 
 /* ---- error.c ---- */
 /* Records a message for `p` (NULL: the process-wide last one) on the calling
@@ -44,7 +48,8 @@ void ppool__registry_release(ppool__registry *r);
 /* The function of `name`, or NULL. */
 ppool_fn ppool__registry_find(const ppool__registry *r, const char *name);
 
-/* ---- codec.c: frames are [u32 LE header length][packed Frame][bulk] ---- */
+/* ---- codec.c: frames are [u32 LE header length][packed Frame][pad][bulk]; the
+ * bulk starts at PPOOL__ALIGN_UP(4 + header length) ---- */
 typedef struct Ppool__Frame Ppool__Frame;
 /* Packs `msg` (a Ppool__Frame) plus `bulk` into one malloc'd frame. */
 int ppool__frame_pack(const Ppool__Frame *msg, const void *bulk, size_t bulk_len, void **frame,
@@ -223,6 +228,8 @@ int ppool__check_array(const struct ppool *p, const char *fn, const void *in, si
 /* Waits (under p->mu) until j finishes; returns its status, errmsg set. */
 int ppool__job_wait(ppool__job *j);
 /* sched.c */
+/* Worker slots not given up. Under p->mu. */
+int ppool__alive(const struct ppool *p);
 /* Runs queued completion callbacks with p->mu released around each. */
 void ppool__run_callbacks(struct ppool *p);
 void *ppool__dispatcher(void *arg);

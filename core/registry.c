@@ -79,7 +79,7 @@ int ppool__registry_snapshot(ppool__registry *r)
     r->names = calloc(n ? n : 1, sizeof *r->names);
     r->fns = calloc(n ? n : 1, sizeof *r->fns);
     int ok = copy && r->names && r->fns;
-    if (ok) memcpy(copy, reg, n * sizeof *copy);
+    if (ok && n) memcpy(copy, reg, n * sizeof *copy);
     pthread_mutex_unlock(&reg_mu);
     if (!ok) {
         free(copy);

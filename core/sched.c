@@ -177,7 +177,9 @@ static void deliver(ppool__job *j, size_t index, int status, const char *data, s
 {
     if (j->user_gone || j->finished) return;
     char buf[160];
-    if (status == 0 && j->kind == JOB_MAP && len != j->out_size) {
+    if (j->kind == JOB_MAP && !j->out)
+        len = 0; /* out == NULL: results are not wanted */
+    else if (status == 0 && j->kind == JOB_MAP && len != j->out_size) {
         snprintf(buf, sizeof buf, "result is %zu bytes, expected out_size %zu", len, j->out_size);
         status = PPOOL_ETASK;
         msg = buf;
@@ -358,7 +360,7 @@ static int send_chunk(ppool *p, int w, ppool__job *j, size_t first, size_t count
             size_t l;
             item_at(j, first + i, &l);
             lens[i] = l;
-            bulk_len += l;
+            bulk_len = PPOOL__ALIGN_UP(bulk_len) + l; /* each item starts aligned */
         }
         joined = lens ? malloc(bulk_len ? bulk_len : 1) : NULL;
         if (!joined) {
@@ -367,8 +369,10 @@ static int send_chunk(ppool *p, int w, ppool__job *j, size_t first, size_t count
         }
         size_t off = 0;
         for (size_t i = 0; i < count; i++) {
-            size_t l;
+            size_t l, pad = PPOOL__ALIGN_UP(off) - off;
             const char *d = item_at(j, first + i, &l);
+            memset(joined + off, 0, pad);
+            off += pad;
             if (l) memcpy(joined + off, d, l);
             off += l;
         }
@@ -557,6 +561,33 @@ static void describe_death(char *buf, size_t n, int w, int pid, int status)
         snprintf(buf, n, "worker %d (pid %d) was lost", w, pid);
 }
 
+int ppool__alive(const ppool *p)
+{
+    int alive = 0;
+    for (int i = 0; i < p->nworkers; i++) alive += p->w[i].state != W_GONE;
+    return alive;
+}
+
+/* Gives a slot up for good; with no slot left, outstanding work fails. */
+static void give_up(ppool *p, int w, const char *why)
+{
+    p->w[w].state = W_GONE;
+    if (!ppool__alive(p)) ppool__fail_all(p, PPOOL_EWORKER, why);
+}
+
+/* Starts a fresh process in slot w; gives the slot up if that fails. */
+static void replace_worker(ppool *p, int w, const char *why)
+{
+    ppool__wslot *ws = &p->w[w];
+    ws->assigned = 0;
+    if (p->T->respawn(p->tst, w) == 0) {
+        ws->state = W_STARTING;
+        ws->spawns++;
+    } else {
+        give_up(p, w, why);
+    }
+}
+
 static void handle_death(ppool *p, const ppool__event *ev)
 {
     ppool__wslot *ws = &p->w[ev->worker];
@@ -600,14 +631,10 @@ static void handle_death(ppool *p, const ppool__event *ev)
     ws->fails = was_starting ? ws->fails + 1 : 0;
     if (ws->fails >= 3 || !(p->T->caps & PPOOL__CAN_RESPAWN)) {
         snprintf(p->errmsg, sizeof p->errmsg, "%s while starting; slot given up", why);
-        ws->state = W_GONE;
-    } else if (p->T->respawn(p->tst, ev->worker) == 0) {
-        ws->state = W_STARTING;
-        ws->spawns++;
+        give_up(p, ev->worker, why);
+    } else {
+        replace_worker(p, ev->worker, why);
     }
-    int alive = 0;
-    for (int i = 0; i < p->nworkers; i++) alive += p->w[i].state != W_GONE;
-    if (!alive) ppool__fail_all(p, PPOOL_EWORKER, why);
 }
 
 /* Checks a Hello and marks the worker ready; < 0 with a message otherwise. */
@@ -684,11 +711,7 @@ static int handle_result(ppool *p, int w, const Ppool__Result *r, const char *bu
         /* Retire: the worker reads EOF and exits; a fresh one takes the slot. */
         ws->state = W_RETIRING;
         p->nready--;
-        if (p->T->respawn(p->tst, w) == 0) {
-            ws->state = W_STARTING;
-            ws->spawns++;
-            ws->assigned = 0;
-        }
+        replace_worker(p, w, "its replacement could not be started");
     }
     return 0;
 }
@@ -855,6 +878,8 @@ void *ppool__dispatcher(void *arg)
             ppool__fail_all(p, PPOOL_ETRANSPORT, "the transport failed");
             for (int i = 0; i < p->nworkers; i++) p->w[i].state = W_GONE;
             p->state = POOL_DOWN;
+            /* Nothing more can come: sleep until the pool is shut down, never spin. */
+            while (!p->stopping) pthread_cond_wait(&p->idle, &p->mu);
             continue;
         }
         if (ev.kind == PPOOL__EV_FRAME) {

@@ -146,7 +146,8 @@ static int run_task(ppool__wctx *c, const Ppool__Task *tk, const char *bulk, siz
     double t0 = ppool__now();
     for (size_t i = 0; rc == 0 && i < count; i++) {
         size_t len = tk->uniform ? tk->item_size : tk->lens[i];
-        if (len > bulk_len - off) {
+        if (!tk->uniform) off = PPOOL__ALIGN_UP(off); /* variable items start aligned */
+        if (off > bulk_len || len > bulk_len - off) {
             rc = PPOOL_EPROTO;
             break;
         }

@@ -123,6 +123,13 @@ static int t_init_fail(ppool_task *t, const void *a, size_t n)
 {
     return ppool_task_fail(t, "cannot initialise (on purpose)");
 }
+/* initializer that works for the first two workers only */
+static int t_init_two(ppool_task *t, const void *a, size_t n)
+{
+    if (__atomic_add_fetch(&SH->init_calls, 1, __ATOMIC_SEQ_CST) > 2)
+        return ppool_task_fail(t, "no more workers (on purpose)");
+    return 0;
+}
 /* -> {init_value, init_runs_here, pid} */
 static int t_init_state(ppool_task *t, const void *a, size_t n)
 {
@@ -150,6 +157,7 @@ static void tasks_register(void)
                {"record_pid", t_record_pid},
                {"init", t_init},
                {"init_fail", t_init_fail},
+               {"init_two", t_init_two},
                {"init_state", t_init_state}};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         if (ppool_register(all[i].name, all[i].fn) != 0) H_FAIL("register %s", all[i].name);

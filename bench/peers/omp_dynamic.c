@@ -25,19 +25,21 @@ int main(int argc, char **argv)
 #pragma omp parallel for schedule(dynamic, 1024)
         for (long i = 0; i < n; i++) out[i] = in[i] * in[i];
         double dt = now() - t0;
-        printf("openmp-dynamic W1 workers=%d tasks=%ld seconds=%.4f tasks_per_s=%.0f ok=%d\n", workers,
-               n, dt, (double)n / dt, out[n - 1] == (n - 1) * (n - 1));
+        printf("openmp-dynamic W1 workers=%d tasks=%ld seconds=%.4f tasks_per_s=%.0f ok=%d\n",
+               workers, n, dt, (double)n / dt, out[n - 1] == (n - 1) * (n - 1));
     } else {
         long n = argc > 3 ? atol(argv[3]) : 2000;
         double t0 = now();
 #pragma omp parallel for schedule(dynamic, 1)
         for (long i = 0; i < n; i++) {
             double until = now() + 1e-3;
-            while (now() < until) {}
+            while (now() < until) {
+            }
         }
         double dt = now() - t0, ideal = (double)n * 1e-3 / workers;
-        printf("openmp-dynamic W2 workers=%d tasks=%ld seconds=%.4f ideal=%.4f efficiency=%.3f ok=1\n",
-               workers, n, dt, ideal, ideal / dt);
+        printf(
+            "openmp-dynamic W2 workers=%d tasks=%ld seconds=%.4f ideal=%.4f efficiency=%.3f ok=1\n",
+            workers, n, dt, ideal, ideal / dt);
     }
     return 0;
 }

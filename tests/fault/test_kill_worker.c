@@ -94,6 +94,30 @@ static void external_kill(void)
     ASSERT_TRUE(h_no_children());
 }
 
+/* Replacements that cannot start are given up; when none is left, work fails, never hangs. */
+static void no_worker_left(void)
+{
+    ppool_opts o = PPOOL_OPTS_INIT;
+    o.workers = 2;
+    o.chunksize = 1;
+    o.initializer = "init_two";
+    SH->init_calls = 0;
+    ppool *p;
+    ASSERT_OK(ppool_open(&p, &o), NULL);
+    long in[20], out[20];
+    for (long i = 0; i < 20; i++) in[i] = i;
+    /* item 13 kills one worker; its replacement fails to initialise: one worker is left */
+    ASSERT_EQ(ppool_map(p, "crash13", in, 20, sizeof in[0], out, sizeof out[0]), PPOOL_EWORKER);
+    ASSERT_OK(ppool_map(p, "square", in, 20, sizeof in[0], out, sizeof out[0]), p);
+    ASSERT_EQ(out[19], 361);
+    /* the last worker dies too: this map and later ones fail at once */
+    ASSERT_EQ(ppool_map(p, "crash13", in, 20, sizeof in[0], out, sizeof out[0]), PPOOL_EWORKER);
+    ASSERT_EQ(ppool_map(p, "square", in, 20, sizeof in[0], out, sizeof out[0]), PPOOL_EWORKER);
+    ASSERT_CONTAINS(ppool_errmsg(p), "no worker is left");
+    ASSERT_NULL(ppool_apply_async(p, "square", in, sizeof in[0]));
+    ppool_free(p);
+}
+
 int main(void)
 {
     tasks_register();
@@ -101,6 +125,7 @@ int main(void)
     RUN(exit_is_reported);
     RUN(retries_rerun);
     RUN(external_kill);
+    RUN(no_worker_left);
     ASSERT_TRUE(h_no_children());
     return 0;
 }
