@@ -67,6 +67,12 @@ static int t_reverse(ppool_task *t, const void *a, size_t n)
     free(b);
     return rc;
 }
+/* fails unless its argument is 16-byte aligned */
+static int t_aligned(ppool_task *t, const void *a, size_t n)
+{
+    if ((uintptr_t)a % 16) return ppool_task_fail(t, "argument at %p is not 16-byte aligned", a);
+    return 0;
+}
 /* returns nothing: an empty result */
 static int t_empty(ppool_task *t, const void *a, size_t n)
 {
@@ -149,7 +155,7 @@ static void tasks_register(void)
                {"fail17", t_fail17},
                {"wrongsize", t_wrongsize},
                {"reverse", t_reverse},
-               {"empty", t_empty},
+               {"empty", t_empty},           {"aligned", t_aligned},
                {"sleep", t_sleep},
                {"crash13", t_crash13},
                {"exit5", t_exit5},

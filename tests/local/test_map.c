@@ -143,6 +143,19 @@ static void map_chunksize(void)
     ppool_free(q);
 }
 
+/* Items reach tasks aligned, whatever their sizes, so tasks may cast them. */
+static void aligned_items(void)
+{
+    enum { N = 100 };
+    double in[N][2] = {{0}};
+    ASSERT_OK(ppool_map(P, "aligned", in, N, sizeof in[0], NULL, 0), P);
+    ppool_buf b[N];
+    char data[N * 7];
+    for (int i = 0; i < N; i++) b[i] = (ppool_buf){data + i * 7, (size_t)(i % 7)};
+    ppool_buf out[N];
+    ASSERT_OK(ppool_map_bufs(P, "aligned", b, N, out), P);
+}
+
 static void register_after_open(void)
 {
     ASSERT_OK(ppool_register("late", t_square), NULL);
@@ -172,6 +185,7 @@ int main(void)
     RUN(map_bufs_variable);
     RUN(apply_basic);
     RUN(map_chunksize);
+    RUN(aligned_items);
     RUN(register_after_open);
     ppool_close(P);
     ASSERT_OK(ppool_join(P), P);
