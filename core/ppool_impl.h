@@ -15,7 +15,7 @@
 #define PPOOL__MAX_FRAME            (1024u << 20) /* largest frame accepted: 1 GiB */
 #define PPOOL__CHUNK_BYTES          (4u << 20)    /* a chunk's items stop growing past this */
 #define PPOOL__CREDITS              2             /* chunks in flight per worker */
-#define PPOOL__TARGET_CHUNK_SECONDS 0.02         /* adaptive chunks aim at this duration */
+#define PPOOL__TARGET_CHUNK_SECONDS 0.02          /* adaptive chunks aim at this duration */
 #define PPOOL__ITER_WINDOW          16384 /* items dispatched ahead of an iterator's reader */
 #define PPOOL__ERRMSG               512
 /* Task bulk and each variable-sized item in it start at this alignment, so a

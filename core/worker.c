@@ -72,8 +72,7 @@ static int run_item(ppool_task *t, ppool_fn fn, size_t index, const void *arg, s
         return PPOOL_ETASK;
     }
     snprintf(err, errlen, "returned %d", rc);
-    /* Keep ppool's own codes (a task may pass one on); anything else is ETASK. */
-    return (rc < 0 && rc >= PPOOL_ESYS) ? rc : PPOOL_ETASK;
+    return PPOOL_ETASK; /* a negative return is a task failure, whatever its value */
 }
 
 static void arm_timer(double seconds)

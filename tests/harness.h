@@ -111,4 +111,29 @@ static inline double h_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* Captures what this process writes to stderr between begin and end. */
+static int h_saved_stderr = -1;
+static FILE *h_capture;
+static inline void h_capture_begin(void)
+{
+    fflush(stderr);
+    h_capture = tmpfile();
+    if (!h_capture) H_FAIL("tmpfile");
+    h_saved_stderr = dup(2);
+    dup2(fileno(h_capture), 2);
+}
+/* Returns the captured text (malloc'd) and restores stderr. */
+static inline char *h_capture_end(void)
+{
+    fflush(stderr);
+    dup2(h_saved_stderr, 2);
+    close(h_saved_stderr);
+    long n = ftell(h_capture);
+    char *s = calloc(1, (size_t)(n > 0 ? n : 0) + 1);
+    rewind(h_capture);
+    if (n > 0 && fread(s, 1, (size_t)n, h_capture) != (size_t)n) H_FAIL("fread");
+    fclose(h_capture);
+    return s;
+}
+
 #endif

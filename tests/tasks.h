@@ -149,21 +149,14 @@ static void tasks_register(void)
     static const struct {
         const char *name;
         ppool_fn fn;
-    } all[] = {{"square", t_square},
-               {"square32", t_square32},
-               {"getpid", t_getpid},
-               {"fail17", t_fail17},
-               {"wrongsize", t_wrongsize},
-               {"reverse", t_reverse},
+    } all[] = {{"square", t_square},         {"square32", t_square32},
+               {"getpid", t_getpid},         {"fail17", t_fail17},
+               {"wrongsize", t_wrongsize},   {"reverse", t_reverse},
                {"empty", t_empty},           {"aligned", t_aligned},
-               {"sleep", t_sleep},
-               {"crash13", t_crash13},
-               {"exit5", t_exit5},
-               {"crash_first", t_crash_first},
-               {"record_pid", t_record_pid},
-               {"init", t_init},
-               {"init_fail", t_init_fail},
-               {"init_two", t_init_two},
+               {"sleep", t_sleep},           {"crash13", t_crash13},
+               {"exit5", t_exit5},           {"crash_first", t_crash_first},
+               {"record_pid", t_record_pid}, {"init", t_init},
+               {"init_fail", t_init_fail},   {"init_two", t_init_two},
                {"init_state", t_init_state}};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         if (ppool_register(all[i].name, all[i].fn) != 0) H_FAIL("register %s", all[i].name);
