@@ -1,12 +1,14 @@
-/* test_task.c: the task side of the API: index, return, fail, negative returns; stats and progress output. */
+/* test_task.c: the task side (index, return, fail, negative returns); stats and progress output. */
 #include "tasks.h"
 
 /* -> its index; also checks ppool_task_return's own errors and that a later call replaces */
 static int t_index(ppool_task *t, const void *a, size_t n)
 {
     size_t i = ppool_task_index(t);
-    if (ppool_task_return(t, NULL, 3) != PPOOL_EINVAL) return ppool_task_fail(t, "NULL data accepted");
-    if (ppool_task_return(NULL, &i, sizeof i) != PPOOL_EINVAL) return ppool_task_fail(t, "NULL task");
+    if (ppool_task_return(t, NULL, 3) != PPOOL_EINVAL)
+        return ppool_task_fail(t, "NULL data accepted");
+    if (ppool_task_return(NULL, &i, sizeof i) != PPOOL_EINVAL)
+        return ppool_task_fail(t, "NULL task");
     if (ppool_task_fail(NULL, "x") != PPOOL_EINVAL) return ppool_task_fail(t, "NULL task in fail");
     char junk[100] = {0};
     ppool_task_return(t, junk, sizeof junk); /* replaced below */
@@ -60,7 +62,7 @@ static void stats_and_progress(void)
     ppool_free(p);
     char *err = h_capture_end();
     ASSERT_EQ(rc, 0);
-    ASSERT_CONTAINS(err, "ppool [");        /* the progress bar */
+    ASSERT_CONTAINS(err, "ppool ["); /* the progress bar */
     ASSERT_CONTAINS(err, "/8 items");
     ASSERT_CONTAINS(err, "ppool stats: 2 workers");
     char line[64];
