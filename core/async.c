@@ -56,8 +56,8 @@ ppool_async *ppool_map_async(ppool *p, const char *fn, const void *in, size_t n,
 static int wait_locked(ppool__job *j, double timeout)
 {
     double deadline = ppool__deadline(timeout);
-    while (!j->finished)
-        if (ppool__cond_wait(j->pool, &j->cond, deadline) == PPOOL_ETIMEDOUT && !j->finished)
+    while (!ppool__job_done(j))
+        if (ppool__cond_wait(j->pool, &j->cond, deadline) == PPOOL_ETIMEDOUT && !ppool__job_done(j))
             return ppool__fail(j->pool, PPOOL_ETIMEDOUT, "'%s': not done within %g s", j->fn,
                                timeout);
     return 0;
@@ -78,7 +78,7 @@ int ppool_async_ready(const ppool_async *a)
     if (!a) return 0;
     ppool__job *j = JOB(a);
     pthread_mutex_lock(&j->pool->mu);
-    int r = j->finished;
+    int r = ppool__job_done(j);
     pthread_mutex_unlock(&j->pool->mu);
     return r;
 }

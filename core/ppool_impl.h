@@ -150,7 +150,9 @@ typedef struct ppool__job {
     pthread_cond_t cond;
     void (*cb)(struct ppool_async *, void *);
     void *cb_user;
-    int cb_state; /* 0 none, 1 set, 2 queued/run */
+    int cb_state;        /* 0 none, 1 set, 2 queued/run */
+    int cb_pending;      /* finished, but its callback has not returned yet */
+    pthread_t cb_thread; /* the thread running the callback */
 
     /* iterators */
     int ordered;
@@ -228,6 +230,12 @@ int ppool__check_array(const struct ppool *p, const char *fn, const void *in, si
 /* Waits (under p->mu) until j finishes; returns its status, errmsg set. */
 int ppool__job_wait(ppool__job *j);
 /* sched.c */
+/* Done as the caller sees it: finished, and its callback (if any) has
+ * returned, as Python's AsyncResult; the callback's own thread sees it done. */
+static inline int ppool__job_done(const ppool__job *j)
+{
+    return j->finished && (!j->cb_pending || pthread_equal(j->cb_thread, pthread_self()));
+}
 /* Worker slots not given up. Under p->mu. */
 int ppool__alive(const struct ppool *p);
 /* Runs queued completion callbacks with p->mu released around each. */

@@ -128,6 +128,7 @@ static void finish_job(ppool *p, ppool__job *j)
         }
         if (p->ncallbacks < p->capcallbacks) {
             j->cb_state = 2;
+            j->cb_pending = 1;
             j->refs++;
             p->callbacks[p->ncallbacks++] = j;
         }
@@ -840,9 +841,12 @@ void ppool__run_callbacks(ppool *p)
 {
     while (p->ncallbacks) {
         ppool__job *j = p->callbacks[--p->ncallbacks];
+        j->cb_thread = pthread_self();
         pthread_mutex_unlock(&p->mu);
         j->cb((ppool_async *)j, j->cb_user);
         pthread_mutex_lock(&p->mu);
+        j->cb_pending = 0;
+        pthread_cond_broadcast(&j->cond);
         ppool__job_unref(j);
     }
 }
