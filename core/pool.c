@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ppool.pb-c.h"
 #include "ppool_impl.h"
 
 #define PPOOL__MAX_WORKERS 4096
@@ -118,6 +119,22 @@ void ppool__pool_unref(ppool *p)
     if (__atomic_sub_fetch(&p->refs, 1, __ATOMIC_ACQ_REL) == 0) destroy(p);
 }
 
+/* Asks every ready worker to leave its serve loop (even if its channel is
+ * held open elsewhere, by a process the application forked, say). */
+static void say_shutdown(ppool *p)
+{
+    Ppool__Shutdown sd = PPOOL__SHUTDOWN__INIT;
+    Ppool__Frame f = PPOOL__FRAME__INIT;
+    f.msg_case = PPOOL__FRAME__MSG_SHUTDOWN;
+    f.shutdown = &sd;
+    for (int i = 0; i < p->nworkers; i++) {
+        void *frame;
+        size_t len;
+        if (p->w[i].state == W_READY && ppool__frame_pack(&f, NULL, 0, &frame, &len) == 0)
+            p->T->send(p->tst, i, frame, len);
+    }
+}
+
 /* Stops the dispatcher thread (if any) and closes the transport. */
 static void shut_down(ppool *p, int now)
 {
@@ -131,7 +148,10 @@ static void shut_down(ppool *p, int now)
         p->thread_started = 0;
     }
     if (p->tst) {
-        if (now) p->T->kill(p->tst, -1);
+        if (now)
+            p->T->kill(p->tst, -1);
+        else
+            say_shutdown(p);
         p->T->close(p->tst);
     }
     pthread_mutex_lock(&p->mu);

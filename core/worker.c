@@ -65,6 +65,13 @@ static int run_item(ppool_task *t, ppool_fn fn, size_t index, const void *arg, s
     t->failed = 0;
     t->err[0] = 0;
     int rc = fn(t, arg, len);
+    if (rc >= 0 && !t->failed && t->len > PPOOL__MAX_FRAME / 2) {
+        size_t total = t->len;
+        t->len = t->item_start;
+        snprintf(err, errlen, "the chunk's results reach %zu bytes, over the %u-byte limit", total,
+                 PPOOL__MAX_FRAME / 2);
+        return PPOOL_ETASK;
+    }
     if (rc >= 0 && !t->failed) return 0;
     t->len = t->item_start;
     if (t->failed) {

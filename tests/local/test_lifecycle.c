@@ -105,6 +105,27 @@ static void iter_terminated(void)
     ppool_free(p);
 }
 
+/* A child the application forks holds copies of every descriptor: join and
+ * free must still end the workers (Shutdown frames, and the server's QUIT). */
+static void app_forked_child(void)
+{
+    ppool *p = open_pool(2, 1);
+    int pids[2];
+    worker_pids(p, pids);
+    pid_t child = fork();
+    if (child == 0) {
+        sleep_s(3);
+        _exit(0);
+    }
+    ASSERT_OK(ppool_close(p), p);
+    ASSERT_OK(ppool_join(p), p);
+    ppool_free(p);
+    for (int i = 0; i < 2; i++) ASSERT_TRUE(h_pid_gone(pids[i]));
+    kill(child, SIGKILL);
+    ASSERT_EQ(waitpid(child, NULL, 0), child);
+    ASSERT_TRUE(h_no_children());
+}
+
 int main(void)
 {
     tasks_register();
@@ -112,5 +133,6 @@ int main(void)
     RUN(terminate_busy);
     RUN(free_open_pool);
     RUN(iter_terminated);
+    RUN(app_forked_child);
     return 0;
 }

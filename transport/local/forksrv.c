@@ -21,9 +21,18 @@ static pthread_mutex_t fd_mu = PTHREAD_MUTEX_INITIALIZER;
 static int *fds;
 static size_t nfds, capfds;
 
-void ppool__fd_track(int fd)
+void ppool__fd_lock(void)
 {
     pthread_mutex_lock(&fd_mu);
+}
+
+void ppool__fd_unlock(void)
+{
+    pthread_mutex_unlock(&fd_mu);
+}
+
+void ppool__fd_track_locked(int fd)
+{
     if (nfds == capfds) {
         size_t cap = capfds ? capfds * 2 : 64;
         int *n = realloc(fds, cap * sizeof *n);
@@ -33,7 +42,6 @@ void ppool__fd_track(int fd)
         }
     }
     if (nfds < capfds) fds[nfds++] = fd;
-    pthread_mutex_unlock(&fd_mu);
 }
 
 void ppool__fd_untrack(int fd)
@@ -214,7 +222,7 @@ static void server_main(int ctl, const ppool__worker_ops *wops, size_t max_frame
         fsmsg m;
         ssize_t got = recv(ctl, &m, sizeof m, 0);
         if (got < 0 && errno == EINTR) continue;
-        if (got != (ssize_t)sizeof m) break; /* EOF: the master let go */
+        if (got != (ssize_t)sizeof m || m.op == FS_QUIT) break; /* the master let go */
         if (m.op == FS_KILL) {
             if (is_kid(kids, nkids, m.pid)) kill(m.pid, SIGKILL);
             continue;
@@ -279,12 +287,16 @@ static void server_main(int ctl, const ppool__worker_ops *wops, size_t max_frame
 pid_t ppool__forksrv_start(const ppool__worker_ops *wops, size_t max_frame, int *ctl)
 {
     int sv[2];
-    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) return -errno;
     /* Buffered output would otherwise be written again by the children. */
     fflush(NULL);
     int main_thread = getpid() == (pid_t)syscall(SYS_gettid);
     pid_t master = getpid();
     pthread_mutex_lock(&fd_mu);
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+        int err = errno;
+        pthread_mutex_unlock(&fd_mu);
+        return -err;
+    }
     pid_t pid = fork();
     if (pid == 0) {
         for (size_t i = 0; i < nfds; i++)
@@ -301,12 +313,14 @@ pid_t ppool__forksrv_start(const ppool__worker_ops *wops, size_t max_frame, int 
         server_main(sv[1], wops, max_frame);
     }
     int err = errno;
-    pthread_mutex_unlock(&fd_mu);
     close(sv[1]);
     if (pid < 0) {
+        pthread_mutex_unlock(&fd_mu);
         close(sv[0]);
         return -err;
     }
+    ppool__fd_track_locked(sv[0]);
+    pthread_mutex_unlock(&fd_mu);
     *ctl = sv[0];
     return pid;
 }

@@ -114,22 +114,33 @@ static int srv_read(local_st *s, int block)
     struct iovec iov = {.iov_base = &m, .iov_len = sizeof m};
     struct msghdr mh = {
         .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
-    ssize_t got = recvmsg(s->ctl, &mh, MSG_CMSG_CLOEXEC | (block ? 0 : MSG_DONTWAIT));
-    if (got < 0 && (errno == EAGAIN || errno == EINTR)) return 0;
-    if (got != (ssize_t)sizeof m) return PPOOL_ETRANSPORT; /* the server is gone */
+    if (block) { /* wait outside the fd lock */
+        struct pollfd pf = {.fd = s->ctl, .events = POLLIN};
+        while (poll(&pf, 1, -1) < 0 && errno == EINTR) {
+        }
+    }
+    /* A received descriptor is tracked before any other pool can fork. */
+    ppool__fd_lock();
+    ssize_t got = recvmsg(s->ctl, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
     int fd = -1;
-    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+    struct cmsghdr *c = got > 0 ? CMSG_FIRSTHDR(&mh) : NULL;
     if (c && c->cmsg_type == SCM_RIGHTS) memcpy(&fd, CMSG_DATA(c), sizeof fd);
+    if (fd >= 0) ppool__fd_track_locked(fd);
+    ppool__fd_unlock();
+    if (got < 0 && (errno == EAGAIN || errno == EINTR)) return 0;
+    if (got != (ssize_t)sizeof m) {
+        if (fd >= 0) close_fd(&fd);
+        return PPOOL_ETRANSPORT; /* the server is gone */
+    }
     if (m.op == FS_SPAWNED && m.slot >= 0 && m.slot < s->n && fd >= 0) {
         chan *ch = &s->c[m.slot];
         reset_chan(ch);
         ch->fd = fd;
         ch->pid = m.pid;
-        ppool__fd_track(fd);
         fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
         return 1;
     }
-    if (fd >= 0) close(fd);
+    if (fd >= 0) close_fd(&fd);
     if (m.op == FS_EXITED) {
         for (int i = 0; i < s->n; i++)
             if (s->c[i].pid == m.pid) {
@@ -362,7 +373,10 @@ static void local_close(void *st)
 {
     local_st *s = st;
     for (int i = 0; s->c && i < s->n; i++) reset_chan(&s->c[i]);
-    close_fd(&s->ctl); /* the server kills what is left, reaps and exits */
+    /* The server gives workers that saw EOF a second, kills the rest, reaps
+     * and exits; QUIT makes sure even if someone else holds a copy of ctl. */
+    srv_send(s, FS_QUIT, -1, 0);
+    close_fd(&s->ctl);
     if (s->srv > 0) {
         while (waitpid(s->srv, NULL, 0) < 0 && errno == EINTR) {
         }
@@ -394,12 +408,14 @@ static int local_open(void *st, const ppool__topen *o, char *err, size_t errlen)
         return PPOOL_ENOMEM;
     }
     for (int i = 0; i < s->n; i++) s->c[i].fd = -1;
+    ppool__fd_lock();
     s->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (s->evfd >= 0) ppool__fd_track_locked(s->evfd);
+    ppool__fd_unlock();
     if (s->evfd < 0) {
         snprintf(err, errlen, "eventfd: %s", strerror(errno));
         return PPOOL_ESYS;
     }
-    ppool__fd_track(s->evfd);
     int ctl;
     pid_t pid = ppool__forksrv_start(o->wops, o->max_frame, &ctl);
     if (pid < 0) {
@@ -408,7 +424,6 @@ static int local_open(void *st, const ppool__topen *o, char *err, size_t errlen)
     }
     s->srv = pid;
     s->ctl = ctl;
-    ppool__fd_track(ctl);
     for (int i = 0; i < s->n; i++) srv_send(s, FS_SPAWN, i, 0);
     for (int got = 0; got < s->n;) {
         int rc = srv_read(s, 1);

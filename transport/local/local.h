@@ -8,7 +8,7 @@
 #include "transport.h"
 
 /* Messages on the SOCK_SEQPACKET control socket between master and fork server. */
-enum { FS_SPAWN = 1, FS_SPAWNED, FS_EXITED, FS_KILL, FS_FAILED };
+enum { FS_SPAWN = 1, FS_SPAWNED, FS_EXITED, FS_KILL, FS_FAILED, FS_QUIT };
 typedef struct fsmsg {
     int op;     /* FS_* */
     int slot;   /* SPAWN, SPAWNED, FAILED */
@@ -23,9 +23,13 @@ typedef struct fsmsg {
 pid_t ppool__forksrv_start(const ppool__worker_ops *wops, size_t max_frame, int *ctl);
 
 /* Every descriptor ppool owns in this process, so forked servers can close
- * the ones that are not theirs. Thread-safe. */
-void ppool__fd_track(int fd);
+ * the ones that are not theirs. Create a descriptor and track it (with
+ * ppool__fd_track_locked) between ppool__fd_lock() and ppool__fd_unlock(),
+ * so no fork server is forked in between. Untracking is thread-safe. */
 void ppool__fd_untrack(int fd);
+void ppool__fd_lock(void);
+void ppool__fd_unlock(void);
+void ppool__fd_track_locked(int fd);
 
 /* Blocking frame I/O on a stream socket: [u32 LE length][frame]. */
 int ppool__write_frame(int fd, const void *frame, size_t len);
