@@ -173,4 +173,15 @@ static ppool *open_pool(int workers, size_t chunksize)
     return p;
 }
 
+/* The pool still works: one apply of "square" gives the right answer. */
+static void check_usable(ppool *p)
+{
+    long x = 9;
+    ppool_buf r = {0};
+    ASSERT_OK(ppool_apply(p, "square", &x, sizeof x, &r), p);
+    ASSERT_EQ(r.len, sizeof x);
+    ASSERT_EQ(*(long *)r.data, 81);
+    ppool_buf_free(&r);
+}
+
 #endif

@@ -18,11 +18,7 @@ int main(void)
     for (int i = 0; i < 6; i++)
         if (i != 1) ASSERT_GT(pids[i], 0);
     /* the pool goes on with a fresh worker */
-    long x = 6;
-    ppool_buf r;
-    ASSERT_OK(ppool_apply(p, "square", &x, sizeof x, &r), p);
-    ASSERT_EQ(*(long *)r.data, 36);
-    ppool_buf_free(&r);
+    check_usable(p);
     ppool_free(p);
     ASSERT_TRUE(h_no_children());
     return 0;

@@ -3,6 +3,15 @@
 #include "ppool.pb-c.h"
 #include "ppool_impl.h"
 
+/* Packs a Task frame. */
+static void pack_task(Ppool__Task *t, const void *bulk, size_t bulk_len, void **frame, size_t *len)
+{
+    Ppool__Frame f = PPOOL__FRAME__INIT;
+    f.msg_case = PPOOL__FRAME__MSG_TASK;
+    f.task = t;
+    ASSERT_EQ(ppool__frame_pack(&f, bulk, bulk_len, frame, len), 0);
+}
+
 static void roundtrip(void)
 {
     uint64_t lens[3] = {2, 0, 3};
@@ -14,12 +23,9 @@ static void roundtrip(void)
     t.n_lens = 3;
     t.lens = lens;
     t.bulk_len = 5;
-    Ppool__Frame f = PPOOL__FRAME__INIT;
-    f.msg_case = PPOOL__FRAME__MSG_TASK;
-    f.task = &t;
     void *frame;
     size_t len;
-    ASSERT_EQ(ppool__frame_pack(&f, "abcde", 5, &frame, &len), 0);
+    pack_task(&t, "abcde", 5, &frame, &len);
     Ppool__Frame *m;
     const void *bulk;
     size_t bl;
@@ -96,12 +102,9 @@ static void worker_rejects(void)
     Ppool__Task t = PPOOL__TASK__INIT;
     t.fn = "nothing";
     t.count = 2;
-    Ppool__Frame f = PPOOL__FRAME__INIT;
-    f.msg_case = PPOOL__FRAME__MSG_TASK;
-    f.task = &t;
     void *frame;
     size_t len;
-    ASSERT_EQ(ppool__frame_pack(&f, NULL, 0, &frame, &len), 0);
+    pack_task(&t, NULL, 0, &frame, &len);
     ASSERT_EQ(ppool__worker_ops_template.run(&c, frame, len, &out, &out_len), PPOOL_EPROTO);
     free(frame);
     ppool__registry_release(&reg);
