@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "ppool.pb-c.h"
 #include "ppool_impl.h"
@@ -109,6 +110,7 @@ static void destroy(ppool *p)
     free(p->initarg);
     free(p->w);
     free(p->callbacks);
+    if (p->wctx.current) munmap((void *)p->wctx.current, p->current_len);
     pthread_cond_destroy(&p->idle);
     pthread_mutex_destroy(&p->mu);
     free(p);
@@ -201,12 +203,16 @@ int ppool_open(ppool **pool, const ppool_opts *opts)
         destroy(p);
         return ppool__fail(NULL, PPOOL_ENOMEM, "out of memory for %d workers", p->nworkers);
     }
+    p->current_len = 2 * sizeof(uint64_t) * (size_t)p->nworkers;
+    void *cur =
+        mmap(NULL, p->current_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     p->wctx = (ppool__wctx){.reg = &p->reg,
                             .cpusets = p->cpusets,
                             .init_fn = p->initializer,
                             .initarg = p->initarg,
                             .initarg_len = p->o.initarg_len,
-                            .task_timeout = p->o.task_timeout};
+                            .task_timeout = p->o.task_timeout,
+                            .current = cur == MAP_FAILED ? NULL : cur};
     p->wops = ppool__worker_ops_template;
     p->wops.ctx = &p->wctx;
     for (int i = 0; i < p->nworkers; i++) p->w[i].state = W_STARTING;

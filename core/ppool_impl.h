@@ -78,6 +78,11 @@ typedef struct ppool__wctx {
     size_t initarg_len;
     double task_timeout;
     int worker;
+    /* Shared with the master (a MAP_SHARED page inherited through fork):
+     * per worker {job id, index + 1} of the item running now, 0 between
+     * chunks, so the master knows which item a dying worker was running.
+     * NULL where processes share no memory (MPI). */
+    volatile uint64_t *current;
 } ppool__wctx;
 extern const ppool__worker_ops ppool__worker_ops_template;
 
@@ -207,6 +212,7 @@ struct ppool {
     ppool__registry reg;
     ppool__wctx wctx;
     ppool__worker_ops wops;
+    size_t current_len; /* bytes of wctx.current */
     char **cpusets;
 
     ppool__job *jobs, *jobs_tail;

@@ -14,6 +14,9 @@
 
 static int job_complete(const ppool__job *j);
 static void finish_job(ppool *p, ppool__job *j);
+static void requeue(ppool__job *j, size_t first, size_t count, unsigned tries);
+static void fail_chunk(ppool *p, ppool__chunk *c, int status, const char *msg);
+static void chunk_done(ppool *p, ppool__chunk *c);
 
 ppool__job *ppool__job_open(ppool *p, int kind, const char *fn, int *rc)
 {
@@ -478,7 +481,11 @@ static int dispatch_one(ppool *p, int w)
             continue;
         }
         ppool__chunk *c = calloc(1, sizeof *c);
-        if (!c) return 0;
+        if (!c) { /* give the items back */
+            requeue(j, first, count, tries);
+            j->inflight += count; /* requeue counted them out of flight */
+            return 0;
+        }
         c->job = j;
         c->first = first;
         c->count = count;
@@ -494,8 +501,23 @@ static int dispatch_one(ppool *p, int w)
         ws->ninflight++;
         ws->assigned += count;
         p->rr = j->nextjob; /* the next worker starts at the next job: fairness */
-        if (send_chunk(p, w, j, first, count) != 0)
+        int rc = send_chunk(p, w, j, first, count);
+        if (rc == PPOOL_EWORKER) {
             ppool__debug("send to worker %d failed; its death will requeue the chunk", w);
+        } else if (rc) { /* the frame could not be built: fail the items, not the worker */
+            ws->tail = NULL;
+            for (ppool__chunk **pp = &ws->head; *pp; pp = &(*pp)->next) {
+                if (*pp == c) {
+                    *pp = NULL;
+                    break;
+                }
+                ws->tail = *pp;
+            }
+            ws->ninflight--;
+            ws->assigned -= count;
+            fail_chunk(p, c, rc, "the task frame could not be built (out of memory?)");
+            chunk_done(p, c);
+        }
         return 1;
     }
     return 0;
@@ -542,13 +564,31 @@ static void requeue(ppool__job *j, size_t first, size_t count, unsigned tries)
         return;
     }
     ppool__chunk *c = calloc(1, sizeof *c);
-    if (!c) return;
+    if (!c) { /* never lose items: fail them */
+        for (size_t i = 0; i < count; i++)
+            deliver(j, first + i, PPOOL_ENOMEM, NULL, 0, "out of memory re-queueing the item");
+        j->done += count;
+        return;
+    }
     c->job = j;
     c->first = first;
     c->count = count;
     c->tries = tries;
     c->next = j->retry;
     j->retry = c;
+}
+
+/* The item a dead worker was running, from the shared word it kept; 0 with
+ * *index set if it is in chunk c, -1 if unknown. */
+static int culprit(ppool *p, int w, const ppool__chunk *c, size_t *index)
+{
+    volatile uint64_t *cur = p->wctx.current;
+    if (!cur) return -1;
+    uint64_t job = __atomic_load_n(&cur[2 * w], __ATOMIC_RELAXED);
+    uint64_t at = __atomic_load_n(&cur[2 * w + 1], __ATOMIC_ACQUIRE);
+    if (!at || job != c->job->id || at - 1 < c->first || at - 1 >= c->first + c->count) return -1;
+    *index = (size_t)(at - 1);
+    return 0;
 }
 
 static void describe_death(char *buf, size_t n, int w, int pid, int status)
@@ -589,6 +629,21 @@ static void replace_worker(ppool *p, int w, const char *why)
     }
 }
 
+/* A single item whose worker died running it: timed out, out of retries, or
+ * re-run. */
+static void judge_single(ppool *p, ppool__chunk *c, int timed_out, const char *why)
+{
+    if (timed_out) {
+        char m[300];
+        snprintf(m, sizeof m, "timed out after %g s (%s)", p->o.task_timeout, why);
+        fail_chunk(p, c, PPOOL_ETIMEDOUT, m);
+    } else if (c->tries + 1 > p->o.retries) {
+        fail_chunk(p, c, PPOOL_EWORKER, why);
+    } else {
+        requeue(c->job, c->first, c->count, c->tries + 1);
+    }
+}
+
 static void handle_death(ppool *p, const ppool__event *ev)
 {
     ppool__wslot *ws = &p->w[ev->worker];
@@ -605,21 +660,24 @@ static void handle_death(ppool *p, const ppool__event *ev)
     for (int running = 1; c; running = 0) {
         ppool__chunk *next = c->next;
         ppool__job *j = c->job;
+        size_t bad;
         if (!running) {
             requeue(j, c->first, c->count, c->tries);
+        } else if (c->count > 1 && culprit(p, ev->worker, c, &bad) == 0) {
+            /* Known culprit: the others go back unblamed, it is judged alone. */
+            if (bad + 1 < c->first + c->count)
+                requeue(j, bad + 1, c->first + c->count - bad - 1, 0);
+            if (bad > c->first) requeue(j, c->first, bad - c->first, 0);
+            c->first = bad;
+            c->count = 1;
+            judge_single(p, c, timed_out, why);
         } else if (c->count > 1) {
             /* Bisect: the culprit is isolated in log2(count) deaths, innocents are not blamed. */
             size_t half = c->count / 2;
             requeue(j, c->first + half, c->count - half, 0);
             requeue(j, c->first, half, 0);
-        } else if (timed_out) {
-            char m[300];
-            snprintf(m, sizeof m, "timed out after %g s (%s)", p->o.task_timeout, why);
-            fail_chunk(p, c, PPOOL_ETIMEDOUT, m);
-        } else if (c->tries + 1 > p->o.retries) {
-            fail_chunk(p, c, PPOOL_EWORKER, why);
         } else {
-            requeue(j, c->first, c->count, c->tries + 1);
+            judge_single(p, c, timed_out, why);
         }
         if (job_complete(j) && !j->finished) finish_job(p, j);
         chunk_done(p, c);
@@ -839,8 +897,9 @@ static void draw_progress(ppool *p, int final)
 
 void ppool__run_callbacks(ppool *p)
 {
-    while (p->ncallbacks) {
-        ppool__job *j = p->callbacks[--p->ncallbacks];
+    /* In completion order; callbacks queued meanwhile are run too. */
+    for (size_t i = 0; i < p->ncallbacks; i++) {
+        ppool__job *j = p->callbacks[i];
         j->cb_thread = pthread_self();
         pthread_mutex_unlock(&p->mu);
         j->cb((ppool_async *)j, j->cb_user);
@@ -849,6 +908,7 @@ void ppool__run_callbacks(ppool *p)
         pthread_cond_broadcast(&j->cond);
         ppool__job_unref(j);
     }
+    p->ncallbacks = 0;
 }
 
 void *ppool__dispatcher(void *arg)

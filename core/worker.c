@@ -95,6 +95,7 @@ static int worker_start(void *vctx, int worker, void **out, size_t *out_len)
 {
     ppool__wctx *c = vctx;
     c->worker = worker;
+    if (c->current) __atomic_store_n(&c->current[2 * worker + 1], 0, __ATOMIC_RELEASE);
     if (c->cpusets && c->cpusets[worker] && c->cpusets[worker][0])
         (void)ppool__topo_bind(c->cpusets[worker]); /* best effort: reported in Hello */
     if (c->task_timeout > 0) {
@@ -163,6 +164,11 @@ static int run_task(ppool__wctx *c, const Ppool__Task *tk, const char *bulk, siz
             status[i] = PPOOL_ENOFUNC;
             snprintf(err, sizeof err, "function '%s' is not registered in this worker", tk->fn);
         } else {
+            if (c->current) {
+                __atomic_store_n(&c->current[2 * c->worker], tk->job, __ATOMIC_RELAXED);
+                __atomic_store_n(&c->current[2 * c->worker + 1], tk->first + i + 1,
+                                 __ATOMIC_RELEASE);
+            }
             if (c->task_timeout > 0) arm_timer(c->task_timeout);
             status[i] = run_item(&t, fn, tk->first + i, bulk + off, len, err, sizeof err);
             if (c->task_timeout > 0) arm_timer(0);
@@ -175,6 +181,7 @@ static int run_task(ppool__wctx *c, const Ppool__Task *tk, const char *bulk, siz
         off += len;
     }
     double busy = ppool__now() - t0;
+    if (c->current) __atomic_store_n(&c->current[2 * c->worker + 1], 0, __ATOMIC_RELEASE);
     if (rc == 0) {
         Ppool__Result r = PPOOL__RESULT__INIT;
         r.job = tk->job;

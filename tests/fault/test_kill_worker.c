@@ -118,11 +118,51 @@ static void no_worker_left(void)
     ppool_free(p);
 }
 
+/* Total deaths in a PPOOL_STATS table. */
+static int deaths_in(const char *stats)
+{
+    int total = 0;
+    const char *line = strstr(stats, "cpuset\n");
+    for (line = line ? strchr(line, '\n') : NULL; line && line[1]; line = strchr(line + 1, '\n')) {
+        int w, pid, spawns, deaths;
+        size_t items, chunks;
+        double busy;
+        if (sscanf(line + 1, "%d %d %zu %zu %lf %d %d", &w, &pid, &items, &chunks, &busy, &spawns,
+                   &deaths) == 7)
+            total += deaths;
+    }
+    return total;
+}
+
+/* A crash in a big chunk costs one death: the master knows which item ran. */
+static void culprit_in_big_chunk(void)
+{
+    ppool_opts o = PPOOL_OPTS_INIT;
+    o.workers = 2;
+    o.chunksize = 100;
+    o.flags = PPOOL_STATS;
+    ppool *p;
+    ASSERT_OK(ppool_open(&p, &o), NULL);
+    enum { N = 400 };
+    static long in[N], out[N];
+    for (long i = 0; i < N; i++) in[i] = i;
+    ASSERT_EQ(ppool_map(p, "crash13", in, N, sizeof in[0], out, sizeof out[0]), PPOOL_EWORKER);
+    ASSERT_CONTAINS(ppool_errmsg(p), "item 13");
+    for (long i = 0; i < N; i++)
+        if (i != 13) ASSERT_EQ(out[i], i);
+    h_capture_begin();
+    ppool_free(p);
+    char *stats = h_capture_end();
+    ASSERT_EQ(deaths_in(stats), 1);
+    free(stats);
+}
+
 int main(void)
 {
     tasks_register();
     RUN(segfault_fails_the_item);
     RUN(exit_is_reported);
+    RUN(culprit_in_big_chunk);
     RUN(retries_rerun);
     RUN(external_kill);
     RUN(no_worker_left);
