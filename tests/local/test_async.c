@@ -73,7 +73,7 @@ static void fire_and_forget(void)
 
 static void timeout_then_result(void)
 {
-    double secs = 0.5;
+    double secs = 1.0; /* far longer than the 0.01 s timeout, even on a loaded machine */
     ppool_async *a = ppool_apply_async(P, "sleep", &secs, sizeof secs);
     ASSERT_NOT_NULL(a);
     ppool_buf r;

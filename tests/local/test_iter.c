@@ -77,7 +77,7 @@ static void failed_items_go_on(void)
 
 static void timeout_and_empty(void)
 {
-    double secs[2] = {0.4, 0.0};
+    double secs[2] = {1.0, 0.0}; /* far longer than the 0.01 s timeout */
     ppool_iter *it = ppool_imap(P, "sleep", secs, 2, sizeof secs[0]);
     size_t idx = 99;
     ppool_buf r;

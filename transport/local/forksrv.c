@@ -281,6 +281,7 @@ static void server_main(int ctl, const ppool__worker_ops *wops, size_t max_frame
     for (int i = 0; i < nkids; i++) kill(kids[i], SIGKILL);
     while (waitpid(-1, NULL, 0) > 0 || errno == EINTR) {
     }
+    free(kids);
     _exit(0);
 }
 
