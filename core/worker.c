@@ -136,7 +136,23 @@ static int worker_start(void *vctx, int worker, void **out, size_t *out_len)
     return rc;
 }
 
-/* Runs a Task and packs its Result. */
+/* Records item i's failure; the status and error arrays appear at the first. */
+static int note_failure(size_t count, size_t i, int st, const char *err, int32_t **status,
+                        char ***errs, size_t *nerr)
+{
+    if (!*status) {
+        *status = calloc(count, sizeof **status);
+        *errs = calloc(count, sizeof **errs);
+        if (!*status || !*errs) return PPOOL_ENOMEM;
+    }
+    (*status)[i] = st;
+    (*errs)[*nerr] = strdup(err);
+    return (*errs)[(*nerr)++] ? 0 : PPOOL_ENOMEM;
+}
+
+/* Runs a Task and packs its Result. Per-item arrays are only built when
+ * needed: statuses at the first failure, sizes at the first size that
+ * differs from the others. */
 static int run_task(ppool__wctx *c, const Ppool__Task *tk, const char *bulk, size_t bulk_len,
                     void **out, size_t *out_len)
 {
@@ -145,11 +161,11 @@ static int run_task(ppool__wctx *c, const Ppool__Task *tk, const char *bulk, siz
         return PPOOL_EPROTO;
     ppool_fn fn = ppool__registry_find(c->reg, tk->fn);
     ppool_task t = {0};
-    int32_t *status = calloc(count ? count : 1, sizeof *status);
-    uint64_t *lens = calloc(count ? count : 1, sizeof *lens);
-    char **errs = calloc(count ? count : 1, sizeof *errs);
+    int32_t *status = NULL;
+    char **errs = NULL;
+    uint64_t *lens = NULL, size0 = 0;
     size_t nerr = 0, off = 0;
-    int rc = (status && lens && errs) ? 0 : PPOOL_ENOMEM;
+    int rc = 0;
     double t0 = ppool__now();
     for (size_t i = 0; rc == 0 && i < count; i++) {
         size_t len = tk->uniform ? tk->item_size : tk->lens[i];
@@ -160,8 +176,9 @@ static int run_task(ppool__wctx *c, const Ppool__Task *tk, const char *bulk, siz
         }
         char err[PPOOL__ERRMSG];
         size_t before = t.len;
+        int st;
         if (!fn) {
-            status[i] = PPOOL_ENOFUNC;
+            st = PPOOL_ENOFUNC;
             snprintf(err, sizeof err, "function '%s' is not registered in this worker", tk->fn);
         } else {
             if (c->current) {
@@ -170,14 +187,18 @@ static int run_task(ppool__wctx *c, const Ppool__Task *tk, const char *bulk, siz
                                  __ATOMIC_RELEASE);
             }
             if (c->task_timeout > 0) arm_timer(c->task_timeout);
-            status[i] = run_item(&t, fn, tk->first + i, bulk + off, len, err, sizeof err);
+            st = run_item(&t, fn, tk->first + i, bulk + off, len, err, sizeof err);
             if (c->task_timeout > 0) arm_timer(0);
         }
-        if (status[i]) {
-            errs[nerr] = strdup(err);
-            if (!errs[nerr++]) rc = PPOOL_ENOMEM;
+        if (st) rc = note_failure(count, i, st, err, &status, &errs, &nerr);
+        uint64_t size = t.len - before;
+        if (i == 0) size0 = size;
+        if (!lens && size != size0) {
+            lens = malloc(count * sizeof *lens);
+            for (size_t k = 0; lens && k < i; k++) lens[k] = size0;
+            if (!lens) rc = PPOOL_ENOMEM;
         }
-        lens[i] = t.len - before;
+        if (lens) lens[i] = size;
         off += len;
     }
     double busy = ppool__now() - t0;
@@ -193,11 +214,9 @@ static int run_task(ppool__wctx *c, const Ppool__Task *tk, const char *bulk, siz
             r.n_errors = nerr;
             r.errors = errs;
         }
-        r.uniform = 1;
-        for (size_t i = 1; i < count; i++)
-            if (lens[i] != lens[0]) r.uniform = 0;
+        r.uniform = lens == NULL;
         if (r.uniform) {
-            r.item_size = count ? lens[0] : 0;
+            r.item_size = size0;
         } else {
             r.n_lens = count;
             r.lens = lens;
