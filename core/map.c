@@ -27,15 +27,24 @@ int ppool__job_wait(ppool__job *j)
     return rc;
 }
 
-/* Submits a filled job, waits for it and releases it. Called with p->mu held. */
-static int run_and_wait(ppool__job *j)
+/* Submits a filled job (p->mu held), waits for it, takes its result (apply)
+ * and releases it. The call holds a pool reference meanwhile, so a
+ * ppool_free from another thread cannot pull the pool from under it. */
+static int run_and_wait(ppool__job *j, ppool_buf *result)
 {
     ppool *p = j->pool;
+    __atomic_add_fetch(&p->refs, 1, __ATOMIC_ACQ_REL);
     ppool__job_submit(p, j);
     int rc = ppool__job_wait(j);
+    if (result) {
+        *result = j->result;
+        j->result = (ppool_buf){0};
+    }
+    if (j->kind == JOB_APPLY) j->arg = NULL; /* borrowed */
     ppool__job_abandon(j);
     ppool__job_unref(j);
     pthread_mutex_unlock(&p->mu);
+    ppool__pool_unref(p);
     return rc;
 }
 
@@ -51,7 +60,7 @@ int ppool_map(ppool *p, const char *fn, const void *in, size_t n, size_t in_size
     j->n = n;
     j->out = out;
     j->out_size = out_size;
-    return run_and_wait(j);
+    return run_and_wait(j, NULL);
 }
 
 int ppool_map_bufs(ppool *p, const char *fn, const ppool_buf *in, size_t n, ppool_buf *out)
@@ -73,7 +82,7 @@ int ppool_map_bufs(ppool *p, const char *fn, const ppool_buf *in, size_t n, ppoo
     j->inb = in;
     j->n = n;
     j->outb = out;
-    return run_and_wait(j);
+    return run_and_wait(j, NULL);
 }
 
 int ppool_apply(ppool *p, const char *fn, const void *arg, size_t len, ppool_buf *out)
@@ -89,15 +98,5 @@ int ppool_apply(ppool *p, const char *fn, const void *arg, size_t len, ppool_buf
     j->arg = (void *)arg; /* borrowed: this call waits */
     j->arg_len = len;
     j->n = 1;
-    ppool__job_submit(p, j);
-    rc = ppool__job_wait(j);
-    if (out) {
-        *out = j->result;
-        j->result = (ppool_buf){0};
-    }
-    j->arg = NULL;
-    ppool__job_abandon(j);
-    ppool__job_unref(j);
-    pthread_mutex_unlock(&p->mu);
-    return rc;
+    return run_and_wait(j, out);
 }

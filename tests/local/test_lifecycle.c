@@ -1,4 +1,6 @@
 /* test_lifecycle.c: close, join, terminate and free: no new work, prompt stops, no process left. */
+#include <pthread.h>
+
 #include "tasks.h"
 
 /* The pids of a pool's workers (as many as its size), via tasks. */
@@ -126,6 +128,31 @@ static void app_forked_child(void)
     ASSERT_TRUE(h_no_children());
 }
 
+/* ppool_free from one thread while another is blocked in ppool_map: the map
+ * fails with PPOOL_ECLOSED and nothing is used after it is freed. */
+static ppool *shared_pool;
+static int map_rc = 1;
+static void *long_map(void *arg)
+{
+    double secs[4] = {5, 5, 5, 5};
+    int out[4];
+    map_rc = ppool_map(shared_pool, "sleep", secs, 4, sizeof secs[0], out, sizeof out[0]);
+    return NULL;
+}
+
+static void free_during_map(void)
+{
+    shared_pool = open_pool(2, 1);
+    SH->started = 0;
+    pthread_t t;
+    ASSERT_EQ(pthread_create(&t, NULL, long_map, NULL), 0);
+    while (SH->started < 2) usleep(1000);
+    ppool_free(shared_pool);
+    pthread_join(t, NULL);
+    ASSERT_EQ(map_rc, PPOOL_ECLOSED);
+    ASSERT_TRUE(h_no_children());
+}
+
 int main(void)
 {
     tasks_register();
@@ -134,5 +161,6 @@ int main(void)
     RUN(free_open_pool);
     RUN(iter_terminated);
     RUN(app_forked_child);
+    RUN(free_during_map);
     return 0;
 }
