@@ -8,7 +8,7 @@ export OMPI_ALLOW_RUN_AS_ROOT=1
 export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 endif
 
-.PHONY: all deps configure build demo check bench install docs format format-check clean
+.PHONY: all deps configure build demo check check-asan check-tsan bench install docs format format-check clean
 
 all: build
 
@@ -27,6 +27,20 @@ demo: build
 
 check: build
 	cd $(BUILD) && ctest --output-on-failure -j2 --timeout 300
+
+# Sanitizer runs for developers (ASan+UBSan, TSan). Deliberate worker crashes are
+# reported by the sanitizer instead of the signal, so fault tests are left out.
+check-asan: deps
+	cmake -S . -B $(BUILD)-asan -DCMAKE_BUILD_TYPE=Debug -DPPOOL_BUILD_BENCH=OFF \
+	  -DCMAKE_C_FLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer" >/dev/null
+	cmake --build $(BUILD)-asan -j$(JOBS)
+	cd $(BUILD)-asan && ASAN_OPTIONS=handle_segv=0 ctest --output-on-failure -j2 -E 'fault|install'
+
+check-tsan: deps
+	cmake -S . -B $(BUILD)-tsan -DCMAKE_BUILD_TYPE=Debug -DPPOOL_BUILD_BENCH=OFF \
+	  -DCMAKE_C_FLAGS="-fsanitize=thread" >/dev/null
+	cmake --build $(BUILD)-tsan -j$(JOBS)
+	cd $(BUILD)-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j2 -E 'fault|install'
 
 bench: build
 	@sh bench/run.sh $(BUILD)

@@ -224,6 +224,8 @@ int ppool_open(ppool **pool, const ppool_opts *opts)
     else
         ppool__fail(NULL, rc, "%s", err);
     if (rc == 0) {
+        for (int i = 0; i < p->nworkers; i++) p->w[i].spawns = 1;
+        p->state = POOL_OPEN; /* before the dispatcher thread reads it */
         if (pthread_create(&p->thread, NULL, ppool__dispatcher, p) != 0)
             rc = ppool__fail(NULL, PPOOL_ESYS, "cannot start the dispatcher thread");
         else
@@ -236,8 +238,6 @@ int ppool_open(ppool **pool, const ppool_opts *opts)
         destroy(p);
         return ppool__fail(NULL, rc, "%s", keep);
     }
-    for (int i = 0; i < p->nworkers; i++) p->w[i].spawns = 1;
-    p->state = POOL_OPEN;
     *pool = p;
     return 0;
 }
