@@ -13,6 +13,7 @@ for w in w1 w2; do
     run "$build/bench/ppool-bench" "$w" "$workers"
     [ -n "$py" ] && run "$py" "$here/peers/mp_pool.py" mp "$w" "$workers"
     [ -n "$py" ] && run "$py" "$here/peers/mp_pool.py" ppe "$w" "$workers"
+    run "$build/bench/peer-c-pipes" "$w" "$workers"
     [ -x "$build/bench/peer-omp-dynamic" ] && run "$build/bench/peer-omp-dynamic" "$w" "$workers"
   done
 done

@@ -1,4 +1,5 @@
 /* worker.c: the worker side: binding, initializer, Hello, and running task chunks. */
+#include <malloc.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,6 +96,10 @@ static int worker_start(void *vctx, int worker, void **out, size_t *out_len)
 {
     ppool__wctx *c = vctx;
     c->worker = worker;
+    /* Chunks come and go in the same sizes: keep freed memory in the heap
+     * rather than mapping fresh (zeroed, faulting) pages for every chunk. */
+    mallopt(M_MMAP_THRESHOLD, 64 << 20);
+    mallopt(M_TRIM_THRESHOLD, 128 << 20);
     if (c->current) __atomic_store_n(&c->current[2 * worker + 1], 0, __ATOMIC_RELEASE);
     if (c->cpusets && c->cpusets[worker] && c->cpusets[worker][0])
         (void)ppool__topo_bind(c->cpusets[worker]); /* best effort: reported in Hello */
