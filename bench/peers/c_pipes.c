@@ -1,4 +1,5 @@
-/* c_pipes.c: the hand-written peer: fork + pipes, a master that hands fixed chunks to idle workers. */
+/* c_pipes.c: the hand-written peer: fork + pipes, a master that hands fixed chunks to idle workers.
+ */
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +38,8 @@ static void worker(int in, int out, int w2)
         for (long i = 0; i < hdr[1]; i++) {
             if (w2) {
                 double until = now() + 1e-3;
-                while (now() < until) {}
+                while (now() < until) {
+                }
             } else {
                 buf[i] = buf[i] * buf[i];
             }
@@ -102,8 +104,8 @@ int main(int argc, char **argv)
     }
     if (w2) {
         double ideal = (double)n * 1e-3 / nw;
-        printf("c-pipes W2 workers=%d tasks=%ld seconds=%.4f ideal=%.4f efficiency=%.3f ok=1\n", nw, n,
-               dt, ideal, ideal / dt);
+        printf("c-pipes W2 workers=%d tasks=%ld seconds=%.4f ideal=%.4f efficiency=%.3f ok=1\n", nw,
+               n, dt, ideal, ideal / dt);
     } else {
         printf("c-pipes W1 workers=%d tasks=%ld seconds=%.4f tasks_per_s=%.0f ok=%d\n", nw, n, dt,
                (double)n / dt, out[n - 1] == (n - 1) * (n - 1));

@@ -1,0 +1,117 @@
+/* test_local.c: the local transport through its ops table alone: frames, deaths, respawn, kill, close. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "transport.h"
+
+/* Worker side for the test: Hello is "hello <slot>", a frame is echoed
+ * reversed, "die" kills the worker, "bye" ends its loop. */
+static int t_start(void *ctx, int worker, void **out, size_t *len)
+{
+    char *s = malloc(32);
+    *len = (size_t)snprintf(s, 32, "hello %d", worker);
+    *out = s;
+    return 0;
+}
+
+static int t_run(void *ctx, const void *frame, size_t len, void **out, size_t *out_len)
+{
+    if (len == 3 && memcmp(frame, "die", 3) == 0) raise(SIGKILL);
+    if (len == 3 && memcmp(frame, "bye", 3) == 0) return 1;
+    char *r = malloc(len ? len : 1);
+    for (size_t i = 0; i < len; i++) r[i] = ((const char *)frame)[len - 1 - i];
+    *out = r;
+    *out_len = len;
+    return 0;
+}
+
+static const ppool__worker_ops wops = {.ctx = NULL, .start = t_start, .run = t_run};
+static const ppool__transport *T = &ppool__local_transport;
+
+/* The next event other than EV_NONE, within 10 s. */
+static ppool__event next_event(void *st)
+{
+    ppool__event ev;
+    for (int i = 0; i < 100; i++) {
+        ASSERT_EQ(T->recv(st, &ev, 0.1), 0);
+        if (ev.kind != PPOOL__EV_NONE) return ev;
+    }
+    H_FAIL("no event within 10 s");
+}
+
+static void send_str(void *st, int w, const char *s)
+{
+    size_t n = strlen(s);
+    char *f = malloc(n);
+    memcpy(f, s, n);
+    ASSERT_EQ(T->send(st, w, f, n), 0);
+}
+
+int main(void)
+{
+    void *st = calloc(1, T->state_size);
+    ppool__topen o = {.workers = 2, .wops = &wops, .max_frame = 1 << 20};
+    char err[200];
+    ASSERT_EQ(T->open(st, &o, err, sizeof err), 0);
+    int hellos = 0;
+    while (hellos < 2) {
+        ppool__event ev = next_event(st);
+        ASSERT_EQ(ev.kind, PPOOL__EV_FRAME);
+        char want[32];
+        snprintf(want, sizeof want, "hello %d", ev.worker);
+        ASSERT_EQ(ev.len, strlen(want));
+        ASSERT_TRUE(memcmp(ev.frame, want, ev.len) == 0);
+        free(ev.frame);
+        hellos++;
+    }
+    /* frames go both ways, large ones too (the master never blocks on a full socket) */
+    size_t big = 600000;
+    char *b = malloc(big);
+    for (size_t i = 0; i < big; i++) b[i] = (char)i;
+    ASSERT_EQ(T->send(st, 1, b, big), 0);
+    send_str(st, 0, "abc");
+    for (int got = 0; got < 2; got++) {
+        ppool__event ev = next_event(st);
+        ASSERT_EQ(ev.kind, PPOOL__EV_FRAME);
+        if (ev.worker == 0) {
+            ASSERT_TRUE(ev.len == 3 && memcmp(ev.frame, "cba", 3) == 0);
+        } else {
+            ASSERT_EQ(ev.len, big);
+            ASSERT_EQ(((char *)ev.frame)[0], (char)(big - 1));
+        }
+        free(ev.frame);
+    }
+    /* a death is reported with its status, and a respawned worker says hello */
+    send_str(st, 0, "die");
+    ppool__event ev = next_event(st);
+    ASSERT_EQ(ev.kind, PPOOL__EV_DEAD);
+    ASSERT_EQ(ev.worker, 0);
+    ASSERT_TRUE(WIFSIGNALED(ev.status) && WTERMSIG(ev.status) == SIGKILL);
+    int dead = ev.pid;
+    ASSERT_TRUE(h_pid_gone(dead));
+    ASSERT_NE(T->send(st, 0, malloc(1), 1), 0); /* nobody there now */
+    ASSERT_EQ(T->respawn(st, 0), 0);
+    ev = next_event(st);
+    ASSERT_EQ(ev.kind, PPOOL__EV_FRAME);
+    ASSERT_EQ(ev.worker, 0);
+    free(ev.frame);
+    /* kill() ends a worker from the master's side */
+    ASSERT_EQ(T->kill(st, 1), 0);
+    ev = next_event(st);
+    ASSERT_EQ(ev.kind, PPOOL__EV_DEAD);
+    ASSERT_EQ(ev.worker, 1);
+    /* a worker that leaves its loop exits 0 */
+    send_str(st, 0, "bye");
+    ev = next_event(st);
+    ASSERT_EQ(ev.kind, PPOOL__EV_DEAD);
+    ASSERT_TRUE(WIFEXITED(ev.status) && WEXITSTATUS(ev.status) == 0);
+    /* wake() makes a blocked recv return at once */
+    T->wake(st);
+    ASSERT_EQ(T->recv(st, &ev, -1), 0);
+    ASSERT_EQ(ev.kind, PPOOL__EV_NONE);
+    T->close(st);
+    free(st);
+    ASSERT_TRUE(h_no_children());
+    return 0;
+}
