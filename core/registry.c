@@ -28,7 +28,7 @@ int ppool_register(const char *name, ppool_fn fn)
     for (size_t i = 0; i < reg_n; i++) {
         if (strcmp(reg[i].name, name) == 0) {
             rc =
-                ppool__fail(NULL, PPOOL_EEXIST, "ppool_register: '%s' is already registered", name);
+                ppool__fail(NULL, PPOOL_EINVAL, "ppool_register: '%s' is already registered", name);
             goto out;
         }
     }

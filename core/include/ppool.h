@@ -39,8 +39,7 @@ extern "C" {
     XX(EPROTO, -8, "protocol error: bad frame")                                                    \
     XX(ETRANSPORT, -9, "transport error")                                                          \
     XX(EDONE, -10, "no more results")                                                              \
-    XX(EEXIST, -11, "name already registered")                                                     \
-    XX(ESYS, -12, "system call failed")
+    XX(ESYS, -11, "system call failed")
 
 /** Error codes (negative). */
 enum ppool_errno {
@@ -85,8 +84,8 @@ PPOOL_API size_t ppool_task_index(const ppool_task *task);
 /** Registers a task function under a name, in every process, before
  *  ppool_open() (the pool's workers know the names registered before it was
  *  opened; a name registered later is PPOOL_ENOFUNC on that pool).
- *  @return 0, PPOOL_EINVAL (NULL or too long a name, NULL fn) or
- *  PPOOL_EEXIST (the name is taken). Thread-safe. */
+ *  @return 0, or PPOOL_EINVAL (NULL or too long a name, NULL fn, or a
+ *  name already registered). Thread-safe. */
 PPOOL_API int ppool_register(const char *name, ppool_fn fn);
 
 /** Options of ppool_open(). A zero field means the default; fields are only

@@ -22,7 +22,7 @@ int main(void)
     ASSERT_EQ(ppool_register(longname, f1), PPOOL_EINVAL);
     ASSERT_EQ(ppool_register("zeta", f1), 0);
     ASSERT_EQ(ppool_register("alpha", f2), 0);
-    ASSERT_EQ(ppool_register("zeta", f2), PPOOL_EEXIST);
+    ASSERT_EQ(ppool_register("zeta", f2), PPOOL_EINVAL);
     ASSERT_CONTAINS(ppool_errmsg(NULL), "'zeta' is already registered");
     ppool__registry a, b;
     ASSERT_EQ(ppool__registry_snapshot(&a), 0);

@@ -1,4 +1,5 @@
-/* test_local.c: the local transport through its ops table alone: frames, deaths, respawn, kill, close. */
+/* test_local.c: the local transport through its ops table alone: frames, deaths, respawn, kill,
+ * close. */
 #include <stdlib.h>
 #include <string.h>
 
