@@ -238,6 +238,10 @@ int ppool_open(ppool **pool, const ppool_opts *opts)
         destroy(p);
         return ppool__fail(NULL, rc, "%s", keep);
     }
+    ppool__debug(
+        "pool open: %d workers, transport %s, chunksize %zu%s, retries %u, task_timeout %g",
+        p->nworkers, p->transport_name, p->o.chunksize, p->o.chunksize ? "" : " (adaptive)",
+        p->o.retries, p->o.task_timeout);
     *pool = p;
     return 0;
 }

@@ -621,6 +621,7 @@ static void replace_worker(ppool *p, int w, const char *why)
 {
     ppool__wslot *ws = &p->w[w];
     ws->assigned = 0;
+    ppool__debug("worker %d: starting a fresh process", w);
     if (p->T->respawn(p->tst, w) == 0) {
         ws->state = W_STARTING;
         ws->spawns++;
@@ -720,6 +721,8 @@ static int handle_hello(ppool *p, int w, const Ppool__Hello *h, char *err, size_
     ws->pid = h->pid;
     ppool__strlcpy(ws->host, h->host ? h->host : "", sizeof ws->host);
     ppool__strlcpy(ws->cpuset, h->cpuset ? h->cpuset : "", sizeof ws->cpuset);
+    ppool__debug("worker %d ready: pid %d on %s, cpuset %s", w, ws->pid, ws->host,
+                 ws->cpuset[0] ? ws->cpuset : "(unbound)");
     ws->state = W_READY;
     ws->fails = 0;
     ws->assigned = 0;
