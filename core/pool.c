@@ -321,7 +321,6 @@ void ppool_free(ppool *p)
     if (!p) return;
     ppool_terminate(p);
     if (p->o.flags & PPOOL_STATS) print_stats(p);
-    p->freed = 1;
     ppool__pool_unref(p);
 }
 

@@ -94,7 +94,6 @@ typedef struct ppool__chunk {
     size_t first;
     size_t count;
     unsigned tries; /* deaths of a worker running this single item */
-    double sent;    /* when it was sent */
     struct ppool__chunk *next;
 } ppool__chunk;
 
@@ -171,7 +170,7 @@ typedef struct ppool__job {
     struct ppool__job *prev, *nextjob;
 } ppool__job;
 
-enum { W_DOWN, W_STARTING, W_READY, W_RETIRING, W_GONE };
+enum { W_DOWN, W_STARTING, W_READY, W_GONE };
 
 typedef struct ppool__wslot {
     int state;
@@ -197,7 +196,6 @@ struct ppool {
     int refs; /* the pool's own, and one per live handle (under mu) */
     int state;
     int stopping; /* the dispatcher should exit */
-    int freed;
 
     const ppool__transport *T;
     void *tst;

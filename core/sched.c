@@ -490,7 +490,6 @@ static int dispatch_one(ppool *p, int w)
         c->first = first;
         c->count = count;
         c->tries = tries;
-        c->sent = ppool__now();
         j->inflight += count;
         j->refs++; /* the chunk's */
         if (ws->tail)
@@ -657,7 +656,7 @@ static void handle_death(ppool *p, const ppool__event *ev)
     ppool__chunk *c = ws->head;
     ws->head = ws->tail = NULL;
     ws->ninflight = 0;
-    ws->deaths += ws->state != W_RETIRING;
+    ws->deaths++;
     for (int running = 1; c; running = 0) {
         ppool__chunk *next = c->next;
         ppool__job *j = c->job;
@@ -777,7 +776,7 @@ static int handle_result(ppool *p, int w, const Ppool__Result *r, const char *bu
     if (p->o.maxtasksperchild && ws->assigned >= p->o.maxtasksperchild && !ws->ninflight &&
         ws->state == W_READY && p->state != POOL_DOWN && !p->stopping) {
         /* Retire: the worker reads EOF and exits; a fresh one takes the slot. */
-        ws->state = W_RETIRING;
+        ws->state = W_DOWN;
         p->nready--;
         replace_worker(p, w, "its replacement could not be started");
     }
