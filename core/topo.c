@@ -62,10 +62,9 @@ static int usable_objs(hwloc_topology_t t, hwloc_const_bitmap_t set, hwloc_obj_t
     return n;
 }
 
-/* CPUs granted by a cgroup CPU quota (v2 cpu.max or v1 cfs quota), 0 if none. */
-static int cgroup_quota_cpus(void)
+int ppool__cgroup_quota(const char *proc_cgroup, const char *root)
 {
-    FILE *f = fopen("/proc/self/cgroup", "r");
+    FILE *f = fopen(proc_cgroup, "r");
     if (!f) return 0;
     char line[512], v2[400] = "", v1[400] = "";
     int have_v2 = 0, have_v1 = 0;
@@ -92,7 +91,7 @@ static int cgroup_quota_cpus(void)
         for (;;) {
             long long quota = -1, period = 0;
             if (pass == 0) {
-                snprintf(path, sizeof path, "/sys/fs/cgroup%s/cpu.max", dir);
+                snprintf(path, sizeof path, "%s%s/cpu.max", root, dir);
                 FILE *q = fopen(path, "r");
                 if (q) {
                     char qs[32] = "";
@@ -101,13 +100,13 @@ static int cgroup_quota_cpus(void)
                     fclose(q);
                 }
             } else {
-                snprintf(path, sizeof path, "/sys/fs/cgroup/cpu%s/cpu.cfs_quota_us", dir);
+                snprintf(path, sizeof path, "%s/cpu%s/cpu.cfs_quota_us", root, dir);
                 FILE *q = fopen(path, "r");
                 if (q) {
                     if (fscanf(q, "%lld", &quota) != 1) quota = -1;
                     fclose(q);
                 }
-                snprintf(path, sizeof path, "/sys/fs/cgroup/cpu%s/cpu.cfs_period_us", dir);
+                snprintf(path, sizeof path, "%s/cpu%s/cpu.cfs_period_us", root, dir);
                 q = fopen(path, "r");
                 if (q) {
                     if (fscanf(q, "%lld", &period) != 1) period = 0;
@@ -145,7 +144,7 @@ int ppool__topo_count(hwloc_topology_t t, int real)
     }
     hwloc_bitmap_free(set);
     if (real) {
-        int q = cgroup_quota_cpus();
+        int q = ppool__cgroup_quota("/proc/self/cgroup", "/sys/fs/cgroup");
         if (q > 0 && q < n) n = q;
     }
     return n;

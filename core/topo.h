@@ -13,4 +13,10 @@ int ppool__topo_count(hwloc_topology_t t, int real);
 int ppool__topo_plan_on(hwloc_topology_t t, int real, const char *bind, int workers, char ***sets,
                         char *err, size_t errlen);
 
+/* CPUs granted by a cgroup CPU quota, rounded up: cgroup v2 cpu.max or v1
+ * cpu.cfs_quota_us / cpu.cfs_period_us, the tightest from the process's
+ * cgroup (read from proc_cgroup) up to the root of the hierarchy mounted at
+ * root. 0 if there is no quota. */
+int ppool__cgroup_quota(const char *proc_cgroup, const char *root);
+
 #endif

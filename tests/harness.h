@@ -84,8 +84,9 @@ static inline void *h_shared(size_t size)
     return m;
 }
 
-/* 1 if no process has this pid any more (zombies count as present). */
-static inline int h_pid_gone(int pid)
+/* 1 if no process has this pid any more (zombies count as present), or, with
+ * zombie_ok, if it is only a zombie (dead, waiting for whoever reaps it). */
+static inline int h_pid_state_gone(int pid, int zombie_ok)
 {
     if (pid <= 0) return 1;
     if (kill(pid, 0) != 0 && errno == ESRCH) return 1;
@@ -95,7 +96,12 @@ static inline int h_pid_gone(int pid)
     if (!f) return 1;
     if (fscanf(f, "%*d %*s %c", &state) != 1) state = 0;
     fclose(f);
-    return 0;
+    return zombie_ok && (state == 'Z' || state == 'X');
+}
+
+static inline int h_pid_gone(int pid)
+{
+    return h_pid_state_gone(pid, 0);
 }
 
 /* 1 if this process has no child left (none alive, none unreaped). */

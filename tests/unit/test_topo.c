@@ -86,10 +86,61 @@ static void affinity(void)
     ASSERT_EQ(ppool_cpu_count(), n);
 }
 
+static void put(const char *dir, const char *file, const char *text)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s'", dir);
+    ASSERT_EQ(system(cmd), 0);
+    char path[600];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    FILE *f = fopen(path, "w");
+    ASSERT_NOT_NULL(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* cgroup CPU quotas, v2 and v1, on a fake hierarchy. */
+static void cgroup_quotas(void)
+{
+    char tmp[] = "/tmp/ppool-cgroup.XXXXXX", d[300], proc[300];
+    ASSERT_NOT_NULL(mkdtemp(tmp));
+    snprintf(proc, sizeof proc, "%s/proc-cgroup", tmp);
+    /* v2: 1.5 CPUs in a/b, unlimited in a: 2 */
+    put(tmp, "proc-cgroup", "0::/a/b\n");
+    snprintf(d, sizeof d, "%s/v2/a/b", tmp);
+    put(d, "cpu.max", "150000 100000\n");
+    snprintf(d, sizeof d, "%s/v2/a", tmp);
+    put(d, "cpu.max", "max 100000\n");
+    snprintf(d, sizeof d, "%s/v2", tmp);
+    ASSERT_EQ(ppool__cgroup_quota(proc, d), 2);
+    /* the parent's tighter quota wins */
+    snprintf(d, sizeof d, "%s/v2/a", tmp);
+    put(d, "cpu.max", "50000 100000\n");
+    snprintf(d, sizeof d, "%s/v2", tmp);
+    ASSERT_EQ(ppool__cgroup_quota(proc, d), 1);
+    /* v1: cfs quota of 3 CPUs on the cpu controller */
+    put(tmp, "proc-cgroup", "5:memory:/m\n4:cpu,cpuacct:/x\n0::/\n");
+    snprintf(d, sizeof d, "%s/v1/cpu/x", tmp);
+    put(d, "cpu.cfs_quota_us", "300000\n");
+    put(d, "cpu.cfs_period_us", "100000\n");
+    snprintf(d, sizeof d, "%s/v1", tmp);
+    ASSERT_EQ(ppool__cgroup_quota(proc, d), 3);
+    /* no quota (-1) and no files: 0 */
+    snprintf(d, sizeof d, "%s/v1/cpu/x", tmp);
+    put(d, "cpu.cfs_quota_us", "-1\n");
+    snprintf(d, sizeof d, "%s/v1", tmp);
+    ASSERT_EQ(ppool__cgroup_quota(proc, d), 0);
+    ASSERT_EQ(ppool__cgroup_quota("/nonexistent/cgroup", d), 0);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
+    ASSERT_EQ(system(cmd), 0);
+}
+
 int main(void)
 {
     RUN(counts);
     RUN(plans);
     RUN(affinity);
+    RUN(cgroup_quotas);
     return 0;
 }
