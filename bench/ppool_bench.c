@@ -70,16 +70,17 @@ int main(int argc, char **argv)
             if (out[i] != in[i] * in[i]) rc = -1;
         printf("ppool W1 workers=%d tasks=%zu seconds=%.4f tasks_per_s=%.0f ok=%d\n", workers, n,
                dt, (double)n / dt, rc == 0);
-    } else if (strcmp(what, "w2") == 0) {
+    } else if (strcmp(what, "w2") == 0 || strcmp(what, "w3") == 0) {
+        /* W2: 1 ms each. W3: skewed, item i costs 2 ms * i / n (1 ms on average). */
+        int skew = what[1] == '3';
         size_t n = argc > 3 ? (size_t)atol(argv[3]) : 2000;
-        double ms = 1.0;
-        double *in = malloc(n * sizeof *in);
-        for (size_t i = 0; i < n; i++) in[i] = ms;
+        double *in = malloc(n * sizeof *in), total = 0;
+        for (size_t i = 0; i < n; i++) total += in[i] = skew ? 2.0 * (double)i / (double)n : 1.0;
         double t0 = now();
         int rc = ppool_map(p, "spin", in, n, sizeof *in, NULL, 0);
-        double dt = now() - t0, ideal = (double)n * ms * 1e-3 / workers;
-        printf("ppool W2 workers=%d tasks=%zu seconds=%.4f ideal=%.4f efficiency=%.3f ok=%d\n",
-               workers, n, dt, ideal, ideal / dt, rc == 0);
+        double dt = now() - t0, ideal = total * 1e-3 / workers;
+        printf("ppool W%c workers=%d tasks=%zu seconds=%.4f ideal=%.4f efficiency=%.3f ok=%d\n",
+               what[1], workers, n, dt, ideal, ideal / dt, rc == 0);
     } else if (strcmp(what, "idle") == 0) {
         double c0 = cpu_seconds(), t0 = now();
         struct timespec two = {2, 0};
@@ -87,7 +88,7 @@ int main(int argc, char **argv)
         printf("ppool idle workers=%d wall=%.3f master_cpu_seconds=%.5f\n", workers, now() - t0,
                cpu_seconds() - c0);
     } else {
-        fprintf(stderr, "usage: ppool-bench w1|w2|idle [workers] [tasks]\n");
+        fprintf(stderr, "usage: ppool-bench w1|w2|w3|idle [workers] [tasks]\n");
         ppool_free(p);
         return 2;
     }

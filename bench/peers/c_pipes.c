@@ -27,6 +27,8 @@ static void io(int fd, void *buf, size_t len, int rd)
 }
 
 /* A chunk on the wire: {first, count} then count longs; results come back the same way. */
+static long n_items; /* W3: item i costs 2 ms * i / n */
+
 static void worker(int in, int out, int w2)
 {
     long hdr[2], *buf = NULL;
@@ -37,7 +39,8 @@ static void worker(int in, int out, int w2)
         io(in, buf, (size_t)hdr[1] * sizeof *buf, 1);
         for (long i = 0; i < hdr[1]; i++) {
             if (w2) {
-                double until = now() + 1e-3;
+                double ms = w2 == 3 ? 2.0 * (double)buf[i] / (double)n_items : 1.0;
+                double until = now() + 1e-3 * ms;
                 while (now() < until) {
                 }
             } else {
@@ -51,9 +54,12 @@ static void worker(int in, int out, int w2)
 
 int main(int argc, char **argv)
 {
-    int w2 = argc > 1 && strcmp(argv[1], "w2") == 0;
+    int w2 = argc > 1 && strcmp(argv[1], "w2") == 0
+                 ? 2
+                 : (argc > 1 && strcmp(argv[1], "w3") == 0 ? 3 : 0);
     int nw = argc > 2 ? atoi(argv[2]) : 2;
     long n = argc > 3 ? atol(argv[3]) : (w2 ? 2000 : 200000);
+    n_items = n;
     long chunk = argc > 4 ? atol(argv[4]) : (w2 ? 1 : 5000); /* tuned by hand, per workload */
     int to[64][2], from[64][2];
     pid_t pid[64];
@@ -103,9 +109,11 @@ int main(int argc, char **argv)
         waitpid(pid[w], NULL, 0);
     }
     if (w2) {
-        double ideal = (double)n * 1e-3 / nw;
-        printf("c-pipes W2 workers=%d tasks=%ld seconds=%.4f ideal=%.4f efficiency=%.3f ok=1\n", nw,
-               n, dt, ideal, ideal / dt);
+        double total = 0;
+        for (long i = 0; i < n; i++) total += w2 == 3 ? 2.0 * (double)i / (double)n : 1.0;
+        double ideal = total * 1e-3 / nw;
+        printf("c-pipes W%d workers=%d tasks=%ld seconds=%.4f ideal=%.4f efficiency=%.3f ok=1\n",
+               w2, nw, n, dt, ideal, ideal / dt);
     } else {
         printf("c-pipes W1 workers=%d tasks=%ld seconds=%.4f tasks_per_s=%.0f ok=%d\n", nw, n, dt,
                (double)n / dt, out[n - 1] == (n - 1) * (n - 1));

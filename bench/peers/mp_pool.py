@@ -1,4 +1,4 @@
-"""mp_pool.py: the Python peers on W1 and W2: multiprocessing.Pool and ProcessPoolExecutor."""
+"""mp_pool.py: the Python peers on W1, W2, W3: multiprocessing.Pool and ProcessPoolExecutor."""
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -20,7 +20,12 @@ def main():
     peer, what = sys.argv[1], sys.argv[2]
     workers = int(sys.argv[3]) if len(sys.argv) > 3 else 2
     n = int(sys.argv[4]) if len(sys.argv) > 4 else (200000 if what == "w1" else 2000)
-    fn, args = (square, range(n)) if what == "w1" else (spin, [1.0] * n)
+    if what == "w1":
+        fn, args = square, range(n)
+    elif what == "w2":
+        fn, args = spin, [1.0] * n
+    else:  # w3: item i costs 2 ms * i / n
+        fn, args = spin, [2.0 * i / n for i in range(n)]
     if peer == "mp":
         with Pool(workers) as pool:
             pool.map(square, range(10))  # warm: workers started, like ppool_open
@@ -40,8 +45,8 @@ def main():
     if what == "w1":
         print(f"{name} W1 workers={workers} tasks={n} seconds={dt:.4f} tasks_per_s={n / dt:.0f} ok={int(ok)}")
     else:
-        ideal = n * 1e-3 / workers
-        print(f"{name} W2 workers={workers} tasks={n} seconds={dt:.4f} ideal={ideal:.4f} "
+        ideal = sum(args) * 1e-3 / workers
+        print(f"{name} W{what[1]} workers={workers} tasks={n} seconds={dt:.4f} ideal={ideal:.4f} "
               f"efficiency={ideal / dt:.3f} ok={int(ok)}")
 
 

@@ -1,4 +1,5 @@
-/* test_orphans.c: a master killed with SIGKILL leaves no process behind (EOF, fork server, PDEATHSIG). */
+/* test_orphans.c: a master killed with SIGKILL leaves no process behind (EOF, fork server,
+ * PDEATHSIG). */
 #include <sys/prctl.h>
 
 #include "tasks.h"
