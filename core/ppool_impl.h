@@ -221,6 +221,7 @@ struct ppool {
 
     double progress_at;
     int progress_drawn;
+    size_t progress_total; /* items the bar showed last */
 
     char errmsg[PPOOL__ERRMSG]; /* last failure on this pool, any thread */
 };

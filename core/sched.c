@@ -879,6 +879,8 @@ void ppool__fail_all(ppool *p, int err, const char *why)
 
 /* ---------- progress and the loop ---------- */
 
+/* Draws the progress bar of the maps in flight on stderr; `final` closes
+ * the line at 100% once they are all done. */
 static void draw_progress(ppool *p, int final)
 {
     size_t done = 0, total = 0;
@@ -887,20 +889,21 @@ static void draw_progress(ppool *p, int final)
             done += j->done;
             total += j->n;
         }
-    if (!final && total == 0) return;
     if (final) {
-        if (p->progress_drawn) fprintf(stderr, "\n");
-        p->progress_drawn = 0;
+        if (!p->progress_drawn) return;
+        done = total = p->progress_total; /* what the last line showed has finished */
+    } else if (total == 0) {
         return;
     }
     int width = 40, fill = (int)((double)done / (double)total * width);
     char bar[64];
     for (int i = 0; i < width; i++) bar[i] = i < fill ? '#' : '.';
     bar[width] = 0;
-    fprintf(stderr, "\rppool [%s] %3d%% %zu/%zu items", bar,
-            (int)(100.0 * (double)done / (double)total), done, total);
+    fprintf(stderr, "\rppool [%s] %3d%% %zu/%zu items%s", bar,
+            (int)(100.0 * (double)done / (double)total), done, total, final ? "\n" : "");
     fflush(stderr);
-    p->progress_drawn = 1;
+    p->progress_drawn = !final;
+    p->progress_total = total;
 }
 
 void ppool__run_callbacks(ppool *p)
