@@ -63,7 +63,7 @@ static void stats_and_progress(void)
     char *err = h_capture_end();
     ASSERT_EQ(rc, 0);
     ASSERT_CONTAINS(err, "ppool ["); /* the progress bar */
-    ASSERT_CONTAINS(err, "/8 items");
+    ASSERT_CONTAINS(err, "100% 8/8 items"); /* closed at the end */
     ASSERT_CONTAINS(err, "ppool stats: 2 workers");
     char line[64];
     snprintf(line, sizeof line, "%d", pids[0]); /* a worker's pid is in the table */
