@@ -972,6 +972,10 @@ void *ppool__dispatcher(void *arg)
         }
     }
     ppool__run_callbacks(p);
+    if (p->progress_drawn && p->jobs) { /* stopped with maps unfinished: just end the line */
+        fputc('\n', stderr);
+        p->progress_drawn = 0;
+    }
     if (p->progress_drawn) draw_progress(p, 1);
     pthread_mutex_unlock(&p->mu);
     return NULL;

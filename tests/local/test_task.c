@@ -62,7 +62,7 @@ static void stats_and_progress(void)
     ppool_free(p);
     char *err = h_capture_end();
     ASSERT_EQ(rc, 0);
-    ASSERT_CONTAINS(err, "ppool ["); /* the progress bar */
+    ASSERT_CONTAINS(err, "ppool [");        /* the progress bar */
     ASSERT_CONTAINS(err, "100% 8/8 items"); /* closed at the end */
     ASSERT_CONTAINS(err, "ppool stats: 2 workers");
     char line[64];
