@@ -30,6 +30,7 @@ typedef struct chan {
     int exited; /* the fork server reported the pid's end */
     int status;
     int eof;
+    int kill_sent; /* FS_KILL already asked for this pid */
     /* frame being read */
     unsigned char hdr[4];
     size_t hdr_got;
@@ -92,7 +93,7 @@ static void reset_chan(chan *c)
     }
     c->qtail = NULL;
     c->pid = 0;
-    c->exited = c->eof = 0;
+    c->exited = c->eof = c->kill_sent = 0;
 }
 
 static void srv_send(local_st *s, int op, int slot, int pid)
@@ -236,9 +237,10 @@ static void settle(local_st *s)
 {
     for (int i = 0; i < s->n; i++) {
         chan *c = &s->c[i];
-        if (c->pid && c->eof && !c->exited) {
+        if (c->pid && c->eof && !c->exited && !c->kill_sent) {
             /* The channel closed under a live process: make sure it ends. */
             srv_send(s, FS_KILL, i, c->pid);
+            c->kill_sent = 1;
         }
         if (c->pid && c->exited) {
             read_chan(s, i); /* whatever it wrote before it died */
