@@ -5,7 +5,6 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "ppool.pb-c.h"
 #include "ppool_impl.h"
 
 #define PPOOL__MAX_WORKERS 4096
@@ -121,20 +120,11 @@ void ppool__pool_unref(ppool *p)
     if (__atomic_sub_fetch(&p->refs, 1, __ATOMIC_ACQ_REL) == 0) destroy(p);
 }
 
-/* Asks every ready worker to leave its serve loop (even if its channel is
- * held open elsewhere, by a process the application forked, say). */
+/* Asks every ready worker to leave its serve loop. */
 static void say_shutdown(ppool *p)
 {
-    Ppool__Shutdown sd = PPOOL__SHUTDOWN__INIT;
-    Ppool__Frame f = PPOOL__FRAME__INIT;
-    f.msg_case = PPOOL__FRAME__MSG_SHUTDOWN;
-    f.shutdown = &sd;
-    for (int i = 0; i < p->nworkers; i++) {
-        void *frame;
-        size_t len;
-        if (p->w[i].state == W_READY && ppool__frame_pack(&f, NULL, 0, &frame, &len) == 0)
-            p->T->send(p->tst, i, frame, len);
-    }
+    for (int i = 0; i < p->nworkers; i++)
+        if (p->w[i].state == W_READY) ppool__send_shutdown(p, i);
 }
 
 /* Stops the dispatcher thread (if any) and closes the transport. */

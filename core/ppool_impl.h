@@ -235,6 +235,9 @@ int ppool__check_array(const struct ppool *p, const char *fn, const void *in, si
 /* Waits (under p->mu) until j finishes; returns its status, errmsg set. */
 int ppool__job_wait(ppool__job *j);
 /* sched.c */
+/* Queues a Shutdown frame for worker w: it leaves its serve loop even if
+ * its channel stays open elsewhere (a process the application forked). */
+void ppool__send_shutdown(struct ppool *p, int w);
 /* Done as the caller sees it: finished, and its callback (if any) has
  * returned, as Python's AsyncResult; the callback's own thread sees it done. */
 static inline int ppool__job_done(const ppool__job *j)

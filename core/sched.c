@@ -729,6 +729,17 @@ static int handle_hello(ppool *p, int w, const Ppool__Hello *h, char *err, size_
     return 0;
 }
 
+void ppool__send_shutdown(ppool *p, int w)
+{
+    Ppool__Shutdown sd = PPOOL__SHUTDOWN__INIT;
+    Ppool__Frame f = PPOOL__FRAME__INIT;
+    f.msg_case = PPOOL__FRAME__MSG_SHUTDOWN;
+    f.shutdown = &sd;
+    void *frame;
+    size_t len;
+    if (ppool__frame_pack(&f, NULL, 0, &frame, &len) == 0) p->T->send(p->tst, w, frame, len);
+}
+
 /* Checks a Result against the chunk at the head of w's flight and delivers it. */
 static int handle_result(ppool *p, int w, const Ppool__Result *r, const char *bulk, size_t bulk_len)
 {
@@ -775,7 +786,8 @@ static int handle_result(ppool *p, int w, const Ppool__Result *r, const char *bu
     chunk_done(p, c);
     if (p->o.maxtasksperchild && ws->assigned >= p->o.maxtasksperchild && !ws->ninflight &&
         ws->state == W_READY && p->state != POOL_DOWN && !p->stopping) {
-        /* Retire: the worker reads EOF and exits; a fresh one takes the slot. */
+        /* Retire: the worker leaves on Shutdown (or EOF); a fresh one takes the slot. */
+        ppool__send_shutdown(p, w);
         ws->state = W_DOWN;
         p->nready--;
         replace_worker(p, w, "its replacement could not be started");
