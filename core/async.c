@@ -6,19 +6,9 @@
 
 #define JOB(a) ((ppool__job *)(a))
 
-/* Submits a filled job as an async handle; the handle holds a pool reference. */
-static ppool_async *hand_out(ppool__job *j)
-{
-    ppool *p = j->pool;
-    __atomic_add_fetch(&p->refs, 1, __ATOMIC_ACQ_REL);
-    ppool__job_submit(p, j);
-    pthread_mutex_unlock(&p->mu);
-    return (ppool_async *)j;
-}
-
 ppool_async *ppool_apply_async(ppool *p, const char *fn, const void *arg, size_t len)
 {
-    if (ppool__check_array(p, fn, arg, len ? 1 : 0, len, NULL, 0)) return NULL;
+    if (ppool__check_arg(p, fn, arg, len)) return NULL;
     void *copy = malloc(len ? len : 1);
     if (!copy) {
         ppool__fail(p, PPOOL_ENOMEM, "'%s': out of memory copying a %zu-byte argument", fn, len);
@@ -34,7 +24,7 @@ ppool_async *ppool_apply_async(ppool *p, const char *fn, const void *arg, size_t
     j->arg = copy;
     j->arg_len = len;
     j->n = 1;
-    return hand_out(j);
+    return (ppool_async *)ppool__handle_submit(j);
 }
 
 ppool_async *ppool_map_async(ppool *p, const char *fn, const void *in, size_t n, size_t in_size,
@@ -49,7 +39,7 @@ ppool_async *ppool_map_async(ppool *p, const char *fn, const void *in, size_t n,
     j->n = n;
     j->out = out;
     j->out_size = out_size;
-    return hand_out(j);
+    return (ppool_async *)ppool__handle_submit(j);
 }
 
 /* Waits under the lock for the job to finish; 0 or PPOOL_ETIMEDOUT. */
@@ -130,12 +120,5 @@ void ppool_async_on_done(ppool_async *a, void (*cb)(ppool_async *, void *), void
 
 void ppool_async_free(ppool_async *a)
 {
-    if (!a) return;
-    ppool__job *j = JOB(a);
-    ppool *p = j->pool;
-    pthread_mutex_lock(&p->mu);
-    ppool__job_abandon(j);
-    ppool__job_unref(j);
-    pthread_mutex_unlock(&p->mu);
-    ppool__pool_unref(p);
+    if (a) ppool__handle_release(JOB(a));
 }

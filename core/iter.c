@@ -38,15 +38,6 @@ static ppool__job *iter_open(ppool *p, const char *fn, int kind, int ordered, si
     return j;
 }
 
-static ppool_iter *hand_out(ppool__job *j)
-{
-    ppool *p = j->pool;
-    __atomic_add_fetch(&p->refs, 1, __ATOMIC_ACQ_REL);
-    ppool__job_submit(p, j);
-    pthread_mutex_unlock(&p->mu);
-    return (ppool_iter *)j;
-}
-
 static ppool_iter *imap(ppool *p, const char *fn, const void *in, size_t n, size_t in_size,
                         int ordered)
 {
@@ -55,7 +46,7 @@ static ppool_iter *imap(ppool *p, const char *fn, const void *in, size_t n, size
     if (!j) return NULL;
     j->in = in;
     j->in_size = in_size;
-    return hand_out(j);
+    return (ppool_iter *)ppool__handle_submit(j);
 }
 
 ppool_iter *ppool_imap(ppool *p, const char *fn, const void *in, size_t n, size_t in_size)
@@ -80,7 +71,7 @@ ppool_iter *ppool_imap_source(ppool *p, const char *fn, ppool_source next, void 
     j->window = PPOOL__ITER_WINDOW;
     j->src = next;
     j->src_user = user;
-    return hand_out(j);
+    return (ppool_iter *)ppool__handle_submit(j);
 }
 
 /* The next ready slot and its index, or NULL. */
@@ -160,12 +151,5 @@ int ppool_iter_next(ppool_iter *it, size_t *index, ppool_buf *result, double tim
 
 void ppool_iter_free(ppool_iter *it)
 {
-    if (!it) return;
-    ppool__job *j = JOB(it);
-    ppool *p = j->pool;
-    pthread_mutex_lock(&p->mu);
-    ppool__job_abandon(j);
-    ppool__job_unref(j);
-    pthread_mutex_unlock(&p->mu);
-    ppool__pool_unref(p);
+    if (it) ppool__handle_release(JOB(it));
 }

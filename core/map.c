@@ -18,6 +18,15 @@ int ppool__check_array(const ppool *p, const char *fn, const void *in, size_t n,
     return 0;
 }
 
+int ppool__check_arg(const ppool *p, const char *fn, const void *arg, size_t len)
+{
+    int rc = ppool__check_array(p, fn, arg, len ? 1 : 0, len, NULL, 0);
+    if (rc == 0 && len > PPOOL__MAX_FRAME / 2)
+        rc = ppool__fail(p, PPOOL_EINVAL, "'%s': argument of %zu bytes is over the %u-byte limit",
+                         fn, len, PPOOL__MAX_FRAME / 2);
+    return rc;
+}
+
 int ppool__job_wait(ppool__job *j)
 {
     ppool *p = j->pool;
@@ -88,11 +97,8 @@ int ppool_map_bufs(ppool *p, const char *fn, const ppool_buf *in, size_t n, ppoo
 int ppool_apply(ppool *p, const char *fn, const void *arg, size_t len, ppool_buf *out)
 {
     if (out) *out = (ppool_buf){0};
-    int rc = ppool__check_array(p, fn, arg, len ? 1 : 0, len, NULL, 0);
+    int rc = ppool__check_arg(p, fn, arg, len);
     if (rc) return rc;
-    if (len > PPOOL__MAX_FRAME / 2)
-        return ppool__fail(p, PPOOL_EINVAL, "'%s': argument of %zu bytes is over the %u-byte limit",
-                           fn, len, PPOOL__MAX_FRAME / 2);
     ppool__job *j = ppool__job_open(p, JOB_APPLY, fn, &rc);
     if (!j) return rc;
     j->arg = (void *)arg; /* borrowed: this call waits */

@@ -232,6 +232,8 @@ void ppool__pool_unref(struct ppool *p); /* under no lock */
 /* Validates a pool, a name and array arguments; PPOOL_EINVAL with a message. */
 int ppool__check_array(const struct ppool *p, const char *fn, const void *in, size_t n,
                        size_t in_size, const void *out, size_t out_size);
+/* The same for one apply argument, within the frame limit. */
+int ppool__check_arg(const struct ppool *p, const char *fn, const void *arg, size_t len);
 /* Waits (under p->mu) until j finishes; returns its status, errmsg set. */
 int ppool__job_wait(ppool__job *j);
 /* sched.c */
@@ -256,6 +258,11 @@ int ppool__wait_hellos(struct ppool *p, double timeout);
 ppool__job *ppool__job_open(struct ppool *p, int kind, const char *fn, int *rc);
 /* Queues a filled job and wakes the dispatcher. Under p->mu. */
 void ppool__job_submit(struct ppool *p, ppool__job *j);
+/* Submits a filled job (p->mu held, as ppool__job_open left it) as a handle
+ * the caller owns: the handle holds a pool reference; unlocks. */
+ppool__job *ppool__handle_submit(ppool__job *j);
+/* Releases a handle: cancels what was not dispatched, drops its references. */
+void ppool__handle_release(ppool__job *j);
 /* Drops a reference under p->mu; frees the job at zero. */
 void ppool__job_unref(ppool__job *j);
 /* Marks the handle gone (cancel what is not dispatched), under p->mu. */

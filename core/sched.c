@@ -65,6 +65,25 @@ void ppool__job_submit(ppool *p, ppool__job *j)
         p->T->wake(p->tst);
 }
 
+ppool__job *ppool__handle_submit(ppool__job *j)
+{
+    ppool *p = j->pool;
+    __atomic_add_fetch(&p->refs, 1, __ATOMIC_ACQ_REL);
+    ppool__job_submit(p, j);
+    pthread_mutex_unlock(&p->mu);
+    return j;
+}
+
+void ppool__handle_release(ppool__job *j)
+{
+    ppool *p = j->pool;
+    pthread_mutex_lock(&p->mu);
+    ppool__job_abandon(j);
+    ppool__job_unref(j);
+    pthread_mutex_unlock(&p->mu);
+    ppool__pool_unref(p);
+}
+
 static void free_slot(ppool__slot *s)
 {
     ppool_buf_free(&s->buf);
