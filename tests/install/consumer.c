@@ -1,18 +1,27 @@
-/* consumer.c: a user's program built against the installed ppool: the contract end to end. */
+/* consumer.c: a user's program built against the installed ppool: the issue's behaviour list end to
+ * end. */
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <ppool.h>
 
+static ppool *P;
 #define CHECK(c)                                                                                   \
     do {                                                                                           \
         if (!(c)) {                                                                                \
             fprintf(stderr, "consumer: %s failed at line %d: %s\n", #c, __LINE__,                  \
-                    ppool_errmsg(p));                                                              \
-            return 1;                                                                              \
+                    ppool_errmsg(P));                                                              \
+            exit(1);                                                                               \
         }                                                                                          \
     } while (0)
+
+static long init_seen, init_runs;
 
 static int cube(ppool_task *t, const void *arg, size_t len)
 {
@@ -21,7 +30,6 @@ static int cube(ppool_task *t, const void *arg, size_t len)
     long r = x * x * x;
     return ppool_task_return(t, &r, sizeof r);
 }
-
 static int upper(ppool_task *t, const void *arg, size_t len)
 {
     char *s = malloc(len + 1);
@@ -30,50 +38,233 @@ static int upper(ppool_task *t, const void *arg, size_t len)
     free(s);
     return rc;
 }
-
-int main(void)
+static int nothing(ppool_task *t, const void *arg, size_t len)
 {
-    ppool *p = NULL;
-    CHECK(ppool_register("cube", cube) == 0);
-    CHECK(ppool_register("upper", upper) == 0);
-    CHECK(ppool_register("cube", cube) != 0);
-    CHECK(ppool_open(&p, NULL) == 0);
-    CHECK(ppool_size(p) == ppool_cpu_count());
-    enum { N = 100000 };
-    long *in = malloc(N * sizeof *in), *out = malloc(N * sizeof *out);
-    for (long i = 0; i < N; i++) in[i] = i % 1000;
-    CHECK(ppool_map(p, "cube", in, N, sizeof *in, out, sizeof *out) == 0);
-    for (long i = 0; i < N; i++) CHECK(out[i] == in[i] * in[i] * in[i]);
-    in[77] = -1;
-    CHECK(ppool_map(p, "cube", in, N, sizeof *in, out, sizeof *out) == PPOOL_ETASK);
-    CHECK(strstr(ppool_errmsg(p), "77") != NULL);
-    CHECK(ppool_map(p, "nope", in, N, sizeof *in, out, sizeof *out) == PPOOL_ENOFUNC);
-    in[77] = 77;
+    return 0;
+}
+static int too_big(ppool_task *t, const void *arg, size_t len)
+{
+    char b[12] = {0};
+    return ppool_task_return(t, b, sizeof b);
+}
+static int nap(ppool_task *t, const void *arg, size_t len)
+{
+    double s = *(const double *)arg;
+    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+    nanosleep(&ts, NULL);
+    int pid = getpid();
+    return ppool_task_return(t, &pid, sizeof pid);
+}
+static int init(ppool_task *t, const void *arg, size_t len)
+{
+    init_seen = *(const long *)arg;
+    init_runs++;
+    return 0;
+}
+static int probe(ppool_task *t, const void *arg, size_t len)
+{
+    long r[3] = {init_seen, init_runs, getpid()};
+    return ppool_task_return(t, r, sizeof r);
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void *mapper(void *arg)
+{
+    long k = (long)arg, n = 40000;
+    long *in = malloc((size_t)n * sizeof *in), *out = malloc((size_t)n * sizeof *out);
+    for (long i = 0; i < n; i++) in[i] = (i + k) % 1000;
+    CHECK(ppool_map(P, "cube", in, (size_t)n, sizeof *in, out, sizeof *out) == 0);
+    for (long i = 0; i < n; i++) CHECK(out[i] == in[i] * in[i] * in[i]);
+    free(in);
+    free(out);
+    return NULL;
+}
+
+static int calls;
+static void on_done(ppool_async *a, void *user)
+{
+    __atomic_add_fetch(&calls, 1, __ATOMIC_SEQ_CST);
+}
+
+static void maps_and_errors(void)
+{
+    long one = 1, out1;
+    CHECK(ppool_map(P, "cube", &one, 0, sizeof one, &out1, sizeof out1) == 0);
+    for (size_t n = 100000; n <= 2000000; n += 1900000) {
+        long *in = malloc(n * sizeof *in), *out = malloc(n * sizeof *out);
+        for (size_t i = 0; i < n; i++) in[i] = (long)(i % 1000);
+        CHECK(ppool_map(P, "cube", in, n, sizeof *in, out, sizeof *out) == 0);
+        for (size_t i = 0; i < n; i++) CHECK(out[i] == in[i] * in[i] * in[i]);
+        in[77] = -1;
+        CHECK(ppool_map(P, "cube", in, n, sizeof *in, out, sizeof *out) == PPOOL_ETASK);
+        CHECK(strstr(ppool_errmsg(P), "77") && strstr(ppool_errmsg(P), "negative -1"));
+        free(in);
+        free(out);
+    }
+    CHECK(ppool_map(P, "nope", &one, 1, sizeof one, &out1, sizeof out1) == PPOOL_ENOFUNC);
+    CHECK(ppool_apply(P, "nope", &one, sizeof one, NULL) == PPOOL_ENOFUNC);
+    CHECK(ppool_map(P, "too_big", &one, 1, sizeof one, &out1, sizeof out1) < 0);
+    CHECK(ppool_map(NULL, "cube", &one, 1, sizeof one, &out1, sizeof out1) == PPOOL_EINVAL);
+    CHECK(ppool_map(P, NULL, &one, 1, sizeof one, &out1, sizeof out1) == PPOOL_EINVAL);
+    CHECK(ppool_map(P, "cube", NULL, 1, sizeof one, &out1, sizeof out1) == PPOOL_EINVAL);
+    CHECK(ppool_register("cube", cube) < 0);
     ppool_buf words[2] = {{"hello", 5}, {"", 0}}, up[2];
-    CHECK(ppool_map_bufs(p, "upper", words, 2, up) == 0);
+    CHECK(ppool_map_bufs(P, "upper", words, 2, up) == 0);
     CHECK(up[0].len == 5 && memcmp(up[0].data, "HELLO", 5) == 0 && up[1].len == 0);
     ppool_buf_free(&up[0]);
     ppool_buf_free(&up[1]);
-    long x = 4;
-    ppool_async *a = ppool_apply_async(p, "cube", &x, sizeof x);
     ppool_buf r;
-    CHECK(ppool_async_get(a, &r, -1) == 0 && *(long *)r.data == 64);
-    ppool_async_free(a);
-    ppool_iter *it = ppool_imap(p, "cube", in, 100, sizeof *in);
+    CHECK(ppool_apply(P, "cube", &one, sizeof one, &r) == 0 && *(long *)r.data == 1);
+    ppool_buf_free(&r);
+    CHECK(ppool_apply(P, "nothing", NULL, 0, &r) == 0 && r.len == 0);
+}
+
+static void threads_and_async(void)
+{
+    pthread_t t[4];
+    for (long k = 0; k < 4; k++) pthread_create(&t[k], NULL, mapper, (void *)k);
+    for (int k = 0; k < 4; k++) pthread_join(t[k], NULL);
+    ppool_async *a[200];
+    long x[200];
+    for (long i = 0; i < 200; i++) {
+        x[i] = i;
+        CHECK((a[i] = ppool_apply_async(P, "cube", &x[i], sizeof x[i])) != NULL);
+        ppool_async_on_done(a[i], on_done, NULL);
+    }
+    for (long i = 0; i < 200; i++) {
+        ppool_buf r;
+        CHECK(ppool_async_get(a[i], &r, -1) == 0 && *(long *)r.data == i * i * i);
+        ppool_async_free(a[i]);
+    }
+    CHECK(calls == 200);
+    double half = 0.5;
+    ppool_async *s = ppool_apply_async(P, "nap", &half, sizeof half);
+    CHECK(ppool_async_get(s, NULL, 0.01) == PPOOL_ETIMEDOUT);
+    CHECK(ppool_async_get(s, NULL, -1) == 0);
+    ppool_async_free(s);
+}
+
+static void iterators(void)
+{
+    long in[100];
+    for (long i = 0; i < 100; i++) in[i] = i == 50 ? -5 : i;
+    ppool_iter *it = ppool_imap(P, "cube", in, 100, sizeof *in);
     size_t idx, n = 0;
+    ppool_buf r;
     int rc;
     while ((rc = ppool_iter_next(it, &idx, &r, -1)) != PPOOL_EDONE) {
-        CHECK(rc == 0 && idx == n && *(long *)r.data == in[n] * in[n] * in[n]);
+        CHECK(idx == n);
+        if (idx == 50)
+            CHECK(rc == PPOOL_ETASK);
+        else
+            CHECK(rc == 0 && *(long *)r.data == in[n] * in[n] * in[n]);
         n++;
     }
     CHECK(n == 100);
     ppool_iter_free(it);
-    CHECK(ppool_close(p) == 0);
-    CHECK(ppool_apply(p, "cube", &x, sizeof x, NULL) == PPOOL_ECLOSED);
-    CHECK(ppool_join(p) == 0);
-    ppool_free(p);
-    free(in);
-    free(out);
+    char seen[100] = {0};
+    it = ppool_imap_unordered(P, "nothing", in, 100, sizeof *in);
+    for (n = 0; (rc = ppool_iter_next(it, &idx, &r, -1)) != PPOOL_EDONE; n++) {
+        CHECK(rc == 0 && idx < 100 && !seen[idx] && r.len == 0);
+        seen[idx] = 1;
+    }
+    CHECK(n == 100);
+    ppool_iter_free(it);
+    double half = 0.5;
+    it = ppool_imap(P, "nap", &half, 1, sizeof half);
+    CHECK(ppool_iter_next(it, &idx, &r, 0.01) == PPOOL_ETIMEDOUT);
+    CHECK(ppool_iter_next(it, &idx, &r, -1) == 0 && idx == 0);
+    ppool_iter_free(it);
+}
+
+static void init_and_maxtasks(void)
+{
+    ppool_opts o = PPOOL_OPTS_INIT;
+    long arg = 31337;
+    o.workers = 2;
+    o.chunksize = 1;
+    o.maxtasksperchild = 5;
+    o.initializer = "init";
+    o.initarg = &arg;
+    o.initarg_len = sizeof arg;
+    ppool *q;
+    CHECK(ppool_open(&q, &o) == 0);
+    long in[20] = {0}, out[20][3];
+    CHECK(ppool_map(q, "probe", in, 20, sizeof in[0], out, sizeof out[0]) == 0);
+    int distinct = 0;
+    for (int i = 0; i < 20; i++) {
+        CHECK(out[i][0] == 31337 && out[i][1] == 1);
+        int same = 0, first = 1;
+        for (int k = 0; k < 20; k++) {
+            same += out[k][2] == out[i][2];
+            if (k < i && out[k][2] == out[i][2]) first = 0;
+        }
+        CHECK(same <= 5);
+        distinct += first;
+    }
+    CHECK(distinct >= 4);
+    ppool_free(q);
+}
+
+static void lifecycle(void)
+{
+    ppool *q, *r2;
+    ppool_opts o = PPOOL_OPTS_INIT;
+    o.workers = 2;
+    o.chunksize = 1;
+    CHECK(ppool_open(&q, &o) == 0);
+    o.workers = 1;
+    CHECK(ppool_open(&r2, &o) == 0); /* two pools at once */
+    double five = 5;
+    ppool_async *a[4];
+    for (int i = 0; i < 4; i++) a[i] = ppool_apply_async(q, "nap", &five, sizeof five);
+    usleep(200000);
+    double t0 = now();
+    CHECK(ppool_terminate(q) == 0);
+    printf("consumer: terminate took %.3f s (informational; ctest asserts no time)\n", now() - t0);
+    for (int i = 0; i < 4; i++) {
+        int rc = ppool_async_get(a[i], NULL, 1);
+        CHECK(rc < 0 && rc != PPOOL_ETIMEDOUT);
+        ppool_async_free(a[i]);
+    }
+    ppool_free(q);
+    long x = 3;
+    ppool_buf r;
+    CHECK(ppool_apply(r2, "cube", &x, sizeof x, &r) == 0 && *(long *)r.data == 27);
+    ppool_buf_free(&r);
+    CHECK(ppool_close(r2) == 0);
+    CHECK(ppool_apply(r2, "cube", &x, sizeof x, NULL) == PPOOL_ECLOSED);
+    CHECK(ppool_join(r2) == 0);
+    ppool_free(r2);
+    CHECK(waitpid(-1, NULL, WNOHANG) < 0); /* no process left */
+}
+
+int main(void)
+{
+    CHECK(ppool_register("cube", cube) == 0);
+    CHECK(ppool_register("upper", upper) == 0);
+    CHECK(ppool_register("nothing", nothing) == 0);
+    CHECK(ppool_register("too_big", too_big) == 0);
+    CHECK(ppool_register("nap", nap) == 0);
+    CHECK(ppool_register("init", init) == 0);
+    CHECK(ppool_register("probe", probe) == 0);
+    CHECK(ppool_open(&P, NULL) == 0);
+    CHECK(ppool_size(P) == ppool_cpu_count() && strcmp(ppool_transport(P), "local") == 0);
+    maps_and_errors();
+    threads_and_async();
+    iterators();
+    init_and_maxtasks();
+    CHECK(ppool_close(P) == 0);
+    CHECK(ppool_join(P) == 0);
+    ppool_free(P);
+    P = NULL;
+    lifecycle();
     printf("consumer: ppool %s ok\n", ppool_version());
     return 0;
 }

@@ -17,6 +17,6 @@ pc="$work/prefix/lib/pkgconfig"
 [ -d "$pc" ] || pc=$(dirname "$(find "$work/prefix" -name ppool.pc | head -n 1)")
 export PKG_CONFIG_PATH="$pc"
 libdir=$(pkg-config --variable=libdir ppool)
-cc -o "$work/consumer-pc" "$here/consumer.c" $(pkg-config --cflags --libs ppool) -Wl,-rpath,"$libdir"
+cc -o "$work/consumer-pc" "$here/consumer.c" $(pkg-config --cflags --libs ppool) -pthread -Wl,-rpath,"$libdir"
 "$work/consumer-pc"
 echo "install.consumer: both ways passed"
