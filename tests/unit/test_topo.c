@@ -86,12 +86,13 @@ static void affinity(void)
     ASSERT_EQ(ppool_cpu_count(), n);
 }
 
-static void put(const char *dir, const char *file, const char *text)
+/* Writes root/sub/file (creating the folders). */
+static void put(const char *root, const char *sub, const char *file, const char *text)
 {
-    char cmd[600];
+    char dir[600], cmd[700], path[700];
+    snprintf(dir, sizeof dir, "%s%s", root, sub);
     snprintf(cmd, sizeof cmd, "mkdir -p '%s'", dir);
     ASSERT_EQ(system(cmd), 0);
-    char path[600];
     snprintf(path, sizeof path, "%s/%s", dir, file);
     FILE *f = fopen(path, "w");
     ASSERT_NOT_NULL(f);
@@ -102,35 +103,28 @@ static void put(const char *dir, const char *file, const char *text)
 /* cgroup CPU quotas, v2 and v1, on a fake hierarchy. */
 static void cgroup_quotas(void)
 {
-    char tmp[] = "/tmp/ppool-cgroup.XXXXXX", d[300], proc[300];
+    char tmp[] = "/tmp/ppool-cgroup.XXXXXX", proc[300], v1[300], v2[300];
     ASSERT_NOT_NULL(mkdtemp(tmp));
     snprintf(proc, sizeof proc, "%s/proc-cgroup", tmp);
+    snprintf(v1, sizeof v1, "%s/v1", tmp);
+    snprintf(v2, sizeof v2, "%s/v2", tmp);
     /* v2: 1.5 CPUs in a/b, unlimited in a: 2 */
-    put(tmp, "proc-cgroup", "0::/a/b\n");
-    snprintf(d, sizeof d, "%s/v2/a/b", tmp);
-    put(d, "cpu.max", "150000 100000\n");
-    snprintf(d, sizeof d, "%s/v2/a", tmp);
-    put(d, "cpu.max", "max 100000\n");
-    snprintf(d, sizeof d, "%s/v2", tmp);
-    ASSERT_EQ(ppool__cgroup_quota(proc, d), 2);
+    put(tmp, "", "proc-cgroup", "0::/a/b\n");
+    put(v2, "/a/b", "cpu.max", "150000 100000\n");
+    put(v2, "/a", "cpu.max", "max 100000\n");
+    ASSERT_EQ(ppool__cgroup_quota(proc, v2), 2);
     /* the parent's tighter quota wins */
-    snprintf(d, sizeof d, "%s/v2/a", tmp);
-    put(d, "cpu.max", "50000 100000\n");
-    snprintf(d, sizeof d, "%s/v2", tmp);
-    ASSERT_EQ(ppool__cgroup_quota(proc, d), 1);
+    put(v2, "/a", "cpu.max", "50000 100000\n");
+    ASSERT_EQ(ppool__cgroup_quota(proc, v2), 1);
     /* v1: cfs quota of 3 CPUs on the cpu controller */
-    put(tmp, "proc-cgroup", "5:memory:/m\n4:cpu,cpuacct:/x\n0::/\n");
-    snprintf(d, sizeof d, "%s/v1/cpu/x", tmp);
-    put(d, "cpu.cfs_quota_us", "300000\n");
-    put(d, "cpu.cfs_period_us", "100000\n");
-    snprintf(d, sizeof d, "%s/v1", tmp);
-    ASSERT_EQ(ppool__cgroup_quota(proc, d), 3);
+    put(tmp, "", "proc-cgroup", "5:memory:/m\n4:cpu,cpuacct:/x\n0::/\n");
+    put(v1, "/cpu/x", "cpu.cfs_quota_us", "300000\n");
+    put(v1, "/cpu/x", "cpu.cfs_period_us", "100000\n");
+    ASSERT_EQ(ppool__cgroup_quota(proc, v1), 3);
     /* no quota (-1) and no files: 0 */
-    snprintf(d, sizeof d, "%s/v1/cpu/x", tmp);
-    put(d, "cpu.cfs_quota_us", "-1\n");
-    snprintf(d, sizeof d, "%s/v1", tmp);
-    ASSERT_EQ(ppool__cgroup_quota(proc, d), 0);
-    ASSERT_EQ(ppool__cgroup_quota("/nonexistent/cgroup", d), 0);
+    put(v1, "/cpu/x", "cpu.cfs_quota_us", "-1\n");
+    ASSERT_EQ(ppool__cgroup_quota(proc, v1), 0);
+    ASSERT_EQ(ppool__cgroup_quota("/nonexistent/cgroup", v1), 0);
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
     ASSERT_EQ(system(cmd), 0);
