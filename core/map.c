@@ -4,38 +4,6 @@
 
 #include "ppool_impl.h"
 
-int ppool__check_array(const ppool *p, const char *fn, const void *in, size_t n, size_t in_size,
-                       const void *out, size_t out_size)
-{
-    if (!p) return ppool__fail(NULL, PPOOL_EINVAL, "NULL pool");
-    if (!fn) return ppool__fail(p, PPOOL_EINVAL, "NULL function name");
-    if (n && !in) return ppool__fail(p, PPOOL_EINVAL, "'%s': NULL input for %zu items", fn, n);
-    if (n && out_size && !out)
-        return ppool__fail(p, PPOOL_EINVAL, "'%s': NULL output for %zu items of %zu bytes", fn, n,
-                           out_size);
-    if ((in_size && n > SIZE_MAX / in_size) || (out_size && n > SIZE_MAX / out_size))
-        return ppool__fail(p, PPOOL_EINVAL, "'%s': %zu items overflow the address space", fn, n);
-    return 0;
-}
-
-int ppool__check_arg(const ppool *p, const char *fn, const void *arg, size_t len)
-{
-    int rc = ppool__check_array(p, fn, arg, len ? 1 : 0, len, NULL, 0);
-    if (rc == 0 && len > PPOOL__MAX_FRAME / 2)
-        rc = ppool__fail(p, PPOOL_EINVAL, "'%s': argument of %zu bytes is over the %u-byte limit",
-                         fn, len, PPOOL__MAX_FRAME / 2);
-    return rc;
-}
-
-int ppool__job_wait(ppool__job *j)
-{
-    ppool *p = j->pool;
-    while (!j->finished) ppool__cond_wait(p, &j->cond, -1);
-    int rc = j->status;
-    if (rc) ppool__fail(p, rc, "%s", j->err ? j->err : ppool_strerror(rc));
-    return rc;
-}
-
 /* Submits a filled job (p->mu held), waits for it, takes its result (apply)
  * and releases it. The call holds a pool reference meanwhile, so a
  * ppool_free from another thread cannot pull the pool from under it. */

@@ -271,18 +271,6 @@ int ppool_join(ppool *p)
     return 0;
 }
 
-static void print_stats(ppool *p)
-{
-    fprintf(stderr, "ppool stats: %d workers, transport %s\n", p->nworkers, p->transport_name);
-    fprintf(stderr, "  %-6s %-8s %10s %8s %10s %6s %6s %s\n", "worker", "pid", "items", "chunks",
-            "busy s", "spawns", "deaths", "cpuset");
-    for (int i = 0; i < p->nworkers; i++) {
-        ppool__wslot *w = &p->w[i];
-        fprintf(stderr, "  %-6d %-8d %10zu %8zu %10.3f %6zu %6zu %s\n", i, w->pid, w->items,
-                w->chunks, w->busy, w->spawns, w->deaths, w->cpuset[0] ? w->cpuset : "-");
-    }
-}
-
 int ppool_terminate(ppool *p)
 {
     if (!p) return ppool__fail(NULL, PPOOL_EINVAL, "ppool_terminate: NULL pool");
@@ -310,21 +298,6 @@ void ppool_free(ppool *p)
 {
     if (!p) return;
     ppool_terminate(p);
-    if (p->o.flags & PPOOL_STATS) print_stats(p);
+    if (p->o.flags & PPOOL_STATS) ppool__print_stats(p);
     ppool__pool_unref(p);
-}
-
-int ppool__check_submit(ppool *p, const char *fn)
-{
-    if (!fn) return ppool__fail(p, PPOOL_EINVAL, "NULL function name");
-    if (p->state != POOL_OPEN)
-        return ppool__fail(p, PPOOL_ECLOSED, "'%s': the pool is closed to new work", fn);
-    if (!ppool__alive(p))
-        return ppool__fail(p, PPOOL_EWORKER, "'%s': no worker is left in this pool (%s)", fn,
-                           p->errmsg);
-    if (!ppool__registry_find(&p->reg, fn))
-        return ppool__fail(
-            p, PPOOL_ENOFUNC,
-            "'%s' is not registered (register it in every process before ppool_open)", fn);
-    return 0;
 }

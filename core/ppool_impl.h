@@ -226,53 +226,93 @@ struct ppool {
     char errmsg[PPOOL__ERRMSG]; /* last failure on this pool, any thread */
 };
 
-/* pool.c */
-void ppool__pool_unref(struct ppool *p); /* under no lock */
-/* map.c */
+/* The core's files, from the top down; each calls only those below it. */
+
+/* ---- handle.c: what every call on a pool shares ---- */
 /* Validates a pool, a name and array arguments; PPOOL_EINVAL with a message. */
 int ppool__check_array(const struct ppool *p, const char *fn, const void *in, size_t n,
                        size_t in_size, const void *out, size_t out_size);
 /* The same for one apply argument, within the frame limit. */
 int ppool__check_arg(const struct ppool *p, const char *fn, const void *arg, size_t len);
+/* Validates fn against the pool's registry snapshot and state (under mu). */
+int ppool__check_submit(struct ppool *p, const char *fn);
+/* Checks the pool and fn, and returns a new job with p->mu HELD, for the
+ * caller to fill and pass to ppool__job_submit before unlocking; or NULL
+ * with *rc set (and ppool_errmsg) and the lock not held. */
+ppool__job *ppool__job_open(struct ppool *p, int kind, const char *fn, int *rc);
 /* Waits (under p->mu) until j finishes; returns its status, errmsg set. */
 int ppool__job_wait(ppool__job *j);
-/* sched.c */
+/* Submits a filled job (p->mu held, as ppool__job_open left it) as a handle
+ * the caller owns: the handle holds a pool reference; unlocks. */
+ppool__job *ppool__handle_submit(ppool__job *j);
+/* Releases a handle: cancels what was not dispatched, drops its references. */
+void ppool__handle_release(ppool__job *j);
+
+/* ---- pool.c: a pool's life ---- */
+void ppool__pool_unref(struct ppool *p); /* under no lock */
+
+/* ---- sched.c: the dispatcher thread ---- */
+void *ppool__dispatcher(void *arg);
+
+/* ---- progress.c ---- */
+/* Draws the bar of the maps in flight; `final` closes the line at 100%. */
+void ppool__draw_progress(struct ppool *p, int final);
+void ppool__print_stats(struct ppool *p);
+
+/* ---- events.c: what workers tell the master ---- */
+/* Handles one frame from worker w (consumes it). Under p->mu. */
+int ppool__handle_frame(struct ppool *p, int w, void *frame, size_t len, char *err, size_t errlen);
+/* A worker is gone: its running item is judged, the rest re-queued, the slot refilled. */
+void ppool__handle_death(struct ppool *p, const ppool__event *ev);
+/* Waits for every worker's Hello at open; 0 or < 0 with ppool_errmsg(NULL). */
+int ppool__wait_hellos(struct ppool *p, double timeout);
 /* Queues a Shutdown frame for worker w: it leaves its serve loop even if
  * its channel stays open elsewhere (a process the application forked). */
 void ppool__send_shutdown(struct ppool *p, int w);
+/* Worker slots not given up. Under p->mu. */
+int ppool__alive(const struct ppool *p);
+
+/* ---- dispatch.c: handing out work ---- */
+/* Hands out chunks while workers have credits and jobs have work. Under p->mu. */
+void ppool__dispatch(struct ppool *p);
+
+/* ---- deliver.c: item outcomes ---- */
+/* Delivers one item's outcome into the job's output. Under p->mu. */
+void ppool__deliver(ppool__job *j, size_t index, int status, const char *data, size_t len,
+                    const char *msg);
+/* Accounts for `count` items of a chunk that left flight; may finish the job. */
+void ppool__land(struct ppool *p, ppool__job *j, size_t count);
+/* Fails every item of a chunk with one status and message, and lands them. */
+void ppool__fail_chunk(struct ppool *p, ppool__chunk *c, int status, const char *msg);
+/* Puts items back to be dispatched again (never loses them: fails them on ENOMEM). */
+void ppool__requeue(ppool__job *j, size_t first, size_t count, unsigned tries);
+/* Frees a chunk that left flight and drops its job reference. */
+void ppool__chunk_done(struct ppool *p, ppool__chunk *c);
+
+/* ---- job.c: a job's life on the scheduler ---- */
+/* Queues a filled job and wakes the dispatcher. Under p->mu. */
+void ppool__job_submit(struct ppool *p, ppool__job *j);
+/* Every item is accounted for (or the handle is gone with nothing in flight). */
+int ppool__job_complete(const ppool__job *j);
+/* Finishes a job: wakes waiters, queues its callback, drops the scheduler's reference. */
+void ppool__job_finish(struct ppool *p, ppool__job *j);
+/* Drops a reference under p->mu; frees the job at zero. */
+void ppool__job_unref(ppool__job *j);
+/* Marks the handle gone (cancel what is not dispatched), under p->mu. */
+void ppool__job_abandon(ppool__job *j);
+void ppool__slot_free(ppool__slot *s);
 /* Done as the caller sees it: finished, and its callback (if any) has
  * returned, as Python's AsyncResult; the callback's own thread sees it done. */
 static inline int ppool__job_done(const ppool__job *j)
 {
     return j->finished && (!j->cb_pending || pthread_equal(j->cb_thread, pthread_self()));
 }
-/* Worker slots not given up. Under p->mu. */
-int ppool__alive(const struct ppool *p);
 /* Runs queued completion callbacks with p->mu released around each. */
 void ppool__run_callbacks(struct ppool *p);
-void *ppool__dispatcher(void *arg);
-int ppool__wait_hellos(struct ppool *p, double timeout);
-/* Checks the pool and fn, and returns a new job with p->mu HELD, for the
- * caller to fill and pass to ppool__job_submit before unlocking; or NULL
- * with *rc set (and ppool_errmsg) and the lock not held. */
-ppool__job *ppool__job_open(struct ppool *p, int kind, const char *fn, int *rc);
-/* Queues a filled job and wakes the dispatcher. Under p->mu. */
-void ppool__job_submit(struct ppool *p, ppool__job *j);
-/* Submits a filled job (p->mu held, as ppool__job_open left it) as a handle
- * the caller owns: the handle holds a pool reference; unlocks. */
-ppool__job *ppool__handle_submit(ppool__job *j);
-/* Releases a handle: cancels what was not dispatched, drops its references. */
-void ppool__handle_release(ppool__job *j);
-/* Drops a reference under p->mu; frees the job at zero. */
-void ppool__job_unref(ppool__job *j);
-/* Marks the handle gone (cancel what is not dispatched), under p->mu. */
-void ppool__job_abandon(ppool__job *j);
 /* Waits under p->mu until cond(j) or the deadline; 0 or PPOOL_ETIMEDOUT. */
 int ppool__cond_wait(struct ppool *p, pthread_cond_t *c, double deadline);
 double ppool__deadline(double timeout);
 /* Fails every unfinished job with err, under p->mu. */
 void ppool__fail_all(struct ppool *p, int err, const char *why);
-/* Validates fn against the pool's registry snapshot and state (under mu). */
-int ppool__check_submit(struct ppool *p, const char *fn);
 
 #endif /* PPOOL_IMPL_H */

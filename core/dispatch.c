@@ -1,0 +1,294 @@
+/* dispatch.c: handing out work: credits, adaptive chunk sizes, streaming sources, Task frames. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ppool.pb-c.h"
+#include "ppool_impl.h"
+
+static size_t fresh_avail(const ppool__job *j)
+{
+    if (j->user_gone || j->finished) return 0;
+    size_t win = SIZE_MAX;
+    if (j->kind >= JOB_ITER) win = j->window - (j->next - j->yielded);
+    if (j->kind == JOB_SOURCE) return j->src_end && j->next >= j->src_pulled ? 0 : win;
+    size_t left = j->n - j->next;
+    return left < win ? left : win;
+}
+
+static size_t chunk_len(ppool *p, ppool__job *j, size_t avail)
+{
+    if (j->kind == JOB_APPLY) return 1;
+    if (j->chunksize) return j->chunksize < avail ? j->chunksize : avail;
+    size_t remaining = j->kind == JOB_SOURCE ? j->window : j->n - j->next;
+    /* Guided: never more than remaining / (2 x workers), so the tail stays even. */
+    size_t cap = remaining / (2 * (size_t)p->nworkers);
+    if (j->kind >= JOB_ITER) {
+        size_t wcap = j->window / (2 * (size_t)p->nworkers * PPOOL__CREDITS);
+        if (wcap < cap) cap = wcap;
+    }
+    if (cap < 1) cap = 1;
+    size_t want = 1;
+    if (j->per_item > 0) {
+        double w = PPOOL__TARGET_CHUNK_SECONDS / j->per_item;
+        want = w >= (double)cap ? cap : (w < 1 ? 1 : (size_t)w);
+    }
+    if (want > cap) want = cap;
+    return want < avail ? want : avail;
+}
+
+/* Item i's bytes for jobs with a known input. */
+static const char *item_at(const ppool__job *j, size_t i, size_t *len)
+{
+    switch (j->kind) {
+    case JOB_BUFS:
+        *len = j->inb[i].len;
+        return j->inb[i].data;
+    case JOB_APPLY:
+        *len = j->arg_len;
+        return j->arg;
+    case JOB_SOURCE:
+        *len = j->src_lens[i % j->window];
+        return j->src_items[i % j->window];
+    default:
+        *len = j->in_size;
+        return j->in + i * j->in_size;
+    }
+}
+
+/* Consecutive free window slots from index `from`, at most `want`. A slot is
+ * reserved from dispatch (or pull) until the reader takes its result, so an
+ * unordered reader that lags on one item bounds the window too. */
+static size_t free_run(const ppool__job *j, size_t from, size_t want)
+{
+    size_t k = 0;
+    while (k < want && k < j->window && j->slots[(from + k) % j->window].state == 0) k++;
+    return k;
+}
+
+/* Makes sure `want` items from j->next on are pulled from the source (copied,
+ * kept until their results land); returns how many are available. */
+static size_t pull_source(ppool__job *j, size_t want)
+{
+    size_t extra = want > j->src_pulled - j->next ? want - (j->src_pulled - j->next) : 0;
+    extra = free_run(j, j->src_pulled, extra);
+    while (extra-- && !j->src_end) {
+        const void *item = NULL;
+        size_t len = 0;
+        int r = j->src(j->src_user, &item, &len);
+        char *copy = r > 0 ? malloc(len ? len : 1) : NULL;
+        if (r <= 0 || !copy || (len && !item)) {
+            free(copy);
+            j->src_end = 1;
+            j->src_err = r < 0 ? r : (r == 0 ? 0 : (copy ? PPOOL_EINVAL : PPOOL_ENOMEM));
+            j->n = j->src_pulled;
+            break;
+        }
+        if (len) memcpy(copy, item, len);
+        size_t slot = j->src_pulled % j->window;
+        free(j->src_items[slot]);
+        j->src_items[slot] = copy;
+        j->src_lens[slot] = len;
+        j->slots[slot].state = 2;
+        j->src_pulled++;
+    }
+    size_t have = j->src_pulled - j->next;
+    return have < want ? have : want;
+}
+
+/* Packs and sends a Task for items [first, first+count) of j to worker w. */
+static int send_chunk(ppool *p, int w, ppool__job *j, size_t first, size_t count)
+{
+    Ppool__Task t = PPOOL__TASK__INIT;
+    t.job = j->id;
+    t.fn = j->fn;
+    t.first = first;
+    t.count = (uint32_t)count;
+    const char *bulk;
+    size_t bulk_len = 0;
+    char *joined = NULL;
+    uint64_t *lens = NULL;
+    if (j->kind == JOB_MAP || j->kind == JOB_ITER) {
+        t.uniform = 1;
+        t.item_size = j->in_size;
+        bulk = j->in + first * j->in_size;
+        bulk_len = count * j->in_size;
+    } else {
+        lens = malloc(count * sizeof *lens);
+        for (size_t i = 0; lens && i < count; i++) {
+            size_t l;
+            item_at(j, first + i, &l);
+            lens[i] = l;
+            bulk_len = PPOOL__ALIGN_UP(bulk_len) + l; /* each item starts aligned */
+        }
+        joined = lens ? malloc(bulk_len ? bulk_len : 1) : NULL;
+        if (!joined) {
+            free(lens);
+            return PPOOL_ENOMEM;
+        }
+        size_t off = 0;
+        for (size_t i = 0; i < count; i++) {
+            size_t l, pad = PPOOL__ALIGN_UP(off) - off;
+            const char *d = item_at(j, first + i, &l);
+            memset(joined + off, 0, pad);
+            off += pad;
+            if (l) memcpy(joined + off, d, l);
+            off += l;
+        }
+        t.n_lens = count;
+        t.lens = lens;
+        bulk = joined;
+    }
+    t.bulk_len = bulk_len;
+    Ppool__Frame f = PPOOL__FRAME__INIT;
+    f.msg_case = PPOOL__FRAME__MSG_TASK;
+    f.task = &t;
+    void *frame;
+    size_t flen;
+    int rc = ppool__frame_pack(&f, bulk, bulk_len, &frame, &flen);
+    free(joined);
+    free(lens);
+    if (rc) return rc;
+    return p->T->send(p->tst, w, frame, flen);
+}
+
+/* Items that fit PPOOL__CHUNK_BYTES from `first`, at least one. */
+static size_t fit_bytes(const ppool__job *j, size_t first, size_t count)
+{
+    if (j->kind == JOB_MAP || j->kind == JOB_ITER) {
+        if (!j->in_size) return count;
+        size_t k = PPOOL__CHUNK_BYTES / j->in_size;
+        return k < 1 ? 1 : (k < count ? k : count);
+    }
+    size_t bytes = 0, k = 0;
+    while (k < count) {
+        size_t l;
+        item_at(j, first + k, &l);
+        if (k && bytes + l > PPOOL__CHUNK_BYTES) break;
+        bytes += l;
+        k++;
+    }
+    return k;
+}
+
+/* Gives worker w one chunk if any job has work. Returns 1 if it did. */
+static int dispatch_one(ppool *p, int w)
+{
+    ppool__wslot *ws = &p->w[w];
+    size_t allowance = SIZE_MAX;
+    if (p->o.maxtasksperchild) {
+        if (ws->assigned >= p->o.maxtasksperchild) return 0;
+        allowance = p->o.maxtasksperchild - ws->assigned;
+    }
+    ppool__job *start = p->rr ? p->rr : p->jobs;
+    ppool__job *j = start;
+    for (int wrapped = 0; j || !wrapped;) {
+        if (!j) {
+            if (wrapped) break;
+            wrapped = 1;
+            j = p->jobs;
+            if (!j) break;
+            continue;
+        }
+        if (wrapped && j == start) break;
+        size_t first = 0, count = 0;
+        unsigned tries = 0;
+        if (j->retry && !j->user_gone) {
+            ppool__chunk *c = j->retry;
+            first = c->first;
+            count = c->count < allowance ? c->count : allowance;
+            tries = c->tries;
+            if (count < c->count) {
+                c->first += count;
+                c->count -= count;
+            } else {
+                j->retry = c->next;
+                free(c);
+            }
+        } else {
+            size_t avail = fresh_avail(j);
+            if (avail && j->kind == JOB_SOURCE) {
+                size_t want = chunk_len(p, j, avail);
+                if (want > allowance) want = allowance;
+                avail = pull_source(j, want);
+                if (!avail && ppool__job_complete(j)) {
+                    ppool__job *nx = j->nextjob;
+                    ppool__job_finish(p, j);
+                    j = nx;
+                    continue;
+                }
+            }
+            if (avail) {
+                first = j->next;
+                count = chunk_len(p, j, avail);
+                if (count > allowance) count = allowance;
+                count = fit_bytes(j, first, count);
+                if (j->kind == JOB_ITER) {
+                    count = free_run(j, first, count);
+                    for (size_t k = 0; k < count; k++) j->slots[(first + k) % j->window].state = 2;
+                }
+                j->next += count;
+            }
+            if (!count && j->kind >= JOB_ITER && !j->src_end) j->window_blocked = 1;
+        }
+        if (!count) {
+            j = j->nextjob;
+            continue;
+        }
+        ppool__chunk *c = calloc(1, sizeof *c);
+        if (!c) { /* give the items back */
+            ppool__requeue(j, first, count, tries);
+            j->inflight += count; /* requeue counted them out of flight */
+            return 0;
+        }
+        c->job = j;
+        c->first = first;
+        c->count = count;
+        c->tries = tries;
+        j->inflight += count;
+        j->refs++; /* the chunk's */
+        if (ws->tail)
+            ws->tail->next = c;
+        else
+            ws->head = c;
+        ws->tail = c;
+        ws->ninflight++;
+        ws->assigned += count;
+        p->rr = j->nextjob; /* the next worker starts at the next job: fairness */
+        int rc = send_chunk(p, w, j, first, count);
+        if (rc == PPOOL_EWORKER) {
+            ppool__debug("send to worker %d failed; its death will requeue the chunk", w);
+        } else if (rc) { /* the frame could not be built: fail the items, not the worker */
+            ws->tail = NULL;
+            for (ppool__chunk **pp = &ws->head; *pp; pp = &(*pp)->next) {
+                if (*pp == c) {
+                    *pp = NULL;
+                    break;
+                }
+                ws->tail = *pp;
+            }
+            ws->ninflight--;
+            ws->assigned -= count;
+            ppool__fail_chunk(p, c, rc, "the task frame could not be built (out of memory?)");
+            ppool__chunk_done(p, c);
+        }
+        return 1;
+    }
+    return 0;
+}
+
+/* Hands out chunks while workers have credits and jobs have work: idle
+ * workers first, then second credits, so no worker queues work while
+ * another sits idle. */
+void ppool__dispatch(ppool *p)
+{
+    if (p->state == POOL_DOWN) return;
+    for (int progress = 1; progress;) {
+        progress = 0;
+        for (int level = 0; level < PPOOL__CREDITS && !progress; level++)
+            for (int w = 0; w < p->nworkers; w++)
+                if (p->w[w].state == W_READY && p->w[w].ninflight == level)
+                    progress |= dispatch_one(p, w);
+    }
+}
+
+/* ---------- events ---------- */

@@ -1,0 +1,275 @@
+/* events.c: what workers tell the master: Hellos, Results, deaths and their items' fate. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <string.h>
+
+#include "ppool.pb-c.h"
+#include "ppool_impl.h"
+
+static int culprit(ppool *p, int w, const ppool__chunk *c, size_t *index)
+{
+    volatile uint64_t *cur = p->wctx.current;
+    if (!cur) return -1;
+    uint64_t job = __atomic_load_n(&cur[2 * w], __ATOMIC_RELAXED);
+    uint64_t at = __atomic_load_n(&cur[2 * w + 1], __ATOMIC_ACQUIRE);
+    if (!at || job != c->job->id || at - 1 < c->first || at - 1 >= c->first + c->count) return -1;
+    *index = (size_t)(at - 1);
+    return 0;
+}
+
+static void describe_death(char *buf, size_t n, int w, int pid, int status)
+{
+    if (status >= 0 && WIFSIGNALED(status))
+        snprintf(buf, n, "worker %d (pid %d) died with signal %d (%s)", w, pid, WTERMSIG(status),
+                 strsignal(WTERMSIG(status)));
+    else if (status >= 0 && WIFEXITED(status))
+        snprintf(buf, n, "worker %d (pid %d) exited with status %d", w, pid, WEXITSTATUS(status));
+    else
+        snprintf(buf, n, "worker %d (pid %d) was lost", w, pid);
+}
+
+int ppool__alive(const ppool *p)
+{
+    int alive = 0;
+    for (int i = 0; i < p->nworkers; i++) alive += p->w[i].state != W_GONE;
+    return alive;
+}
+
+/* Gives a slot up for good; with no slot left, outstanding work fails. */
+static void give_up(ppool *p, int w, const char *why)
+{
+    p->w[w].state = W_GONE;
+    if (!ppool__alive(p)) ppool__fail_all(p, PPOOL_EWORKER, why);
+}
+
+/* Starts a fresh process in slot w; gives the slot up if that fails. */
+static void replace_worker(ppool *p, int w, const char *why)
+{
+    ppool__wslot *ws = &p->w[w];
+    ws->assigned = 0;
+    ppool__debug("worker %d: starting a fresh process", w);
+    if (p->T->respawn(p->tst, w) == 0) {
+        ws->state = W_STARTING;
+        ws->spawns++;
+    } else {
+        give_up(p, w, why);
+    }
+}
+
+/* A single item whose worker died running it: timed out, out of retries, or
+ * re-run. */
+static void judge_single(ppool *p, ppool__chunk *c, int timed_out, const char *why)
+{
+    if (timed_out) {
+        char m[300];
+        snprintf(m, sizeof m, "timed out after %g s (%s)", p->o.task_timeout, why);
+        ppool__fail_chunk(p, c, PPOOL_ETIMEDOUT, m);
+    } else if (c->tries + 1 > p->o.retries) {
+        ppool__fail_chunk(p, c, PPOOL_EWORKER, why);
+    } else {
+        ppool__requeue(c->job, c->first, c->count, c->tries + 1);
+    }
+}
+
+void ppool__handle_death(ppool *p, const ppool__event *ev)
+{
+    ppool__wslot *ws = &p->w[ev->worker];
+    char why[200];
+    describe_death(why, sizeof why, ev->worker, ev->pid, ev->status);
+    ppool__debug("%s", why);
+    int was_starting = ws->state == W_STARTING;
+    int timed_out = p->o.task_timeout > 0 && ev->status >= 0 && WIFSIGNALED(ev->status) &&
+                    WTERMSIG(ev->status) == SIGALRM;
+    ppool__chunk *c = ws->head;
+    ws->head = ws->tail = NULL;
+    ws->ninflight = 0;
+    ws->deaths++;
+    for (int running = 1; c; running = 0) {
+        ppool__chunk *next = c->next;
+        ppool__job *j = c->job;
+        size_t bad;
+        if (!running) {
+            ppool__requeue(j, c->first, c->count, c->tries);
+        } else if (c->count > 1 && culprit(p, ev->worker, c, &bad) == 0) {
+            /* Known culprit: the others go back unblamed, it is judged alone. */
+            if (bad + 1 < c->first + c->count)
+                ppool__requeue(j, bad + 1, c->first + c->count - bad - 1, 0);
+            if (bad > c->first) ppool__requeue(j, c->first, bad - c->first, 0);
+            c->first = bad;
+            c->count = 1;
+            judge_single(p, c, timed_out, why);
+        } else if (c->count > 1) {
+            /* Bisect: the culprit is isolated in log2(count) deaths, innocents are not blamed. */
+            size_t half = c->count / 2;
+            ppool__requeue(j, c->first + half, c->count - half, 0);
+            ppool__requeue(j, c->first, half, 0);
+        } else {
+            judge_single(p, c, timed_out, why);
+        }
+        if (ppool__job_complete(j) && !j->finished) ppool__job_finish(p, j);
+        ppool__chunk_done(p, c);
+        c = next;
+    }
+    if (ws->state == W_READY) p->nready--;
+    ws->state = W_DOWN;
+    ws->assigned = 0;
+    if (p->state == POOL_DOWN || p->stopping) return;
+    ws->fails = was_starting ? ws->fails + 1 : 0;
+    if (ws->fails >= 3 || !(p->T->caps & PPOOL__CAN_RESPAWN)) {
+        snprintf(p->errmsg, sizeof p->errmsg, "%s while starting; slot given up", why);
+        give_up(p, ev->worker, why);
+    } else {
+        replace_worker(p, ev->worker, why);
+    }
+}
+
+/* Checks a Hello and marks the worker ready; < 0 with a message otherwise. */
+static int handle_hello(ppool *p, int w, const Ppool__Hello *h, char *err, size_t errlen)
+{
+    ppool__wslot *ws = &p->w[w];
+    if (h->version != PPOOL__PROTO_VERSION) {
+        snprintf(err, errlen, "worker %d speaks protocol %u, the master %d", w, h->version,
+                 PPOOL__PROTO_VERSION);
+        return PPOOL_EPROTO;
+    }
+    if (h->digest != p->reg.digest) {
+        snprintf(err, errlen,
+                 "worker %d registered other functions than the master (digest %016llx, master "
+                 "%016llx): register the same names in every process before ppool_open",
+                 w, (unsigned long long)h->digest, (unsigned long long)p->reg.digest);
+        return PPOOL_EPROTO;
+    }
+    if (h->init_status) {
+        snprintf(err, errlen, "initializer '%s' failed in worker %d: %s", p->initializer, w,
+                 h->init_error ? h->init_error : "");
+        return h->init_status == PPOOL_ENOFUNC ? PPOOL_ENOFUNC : PPOOL_ETASK;
+    }
+    ws->pid = h->pid;
+    ppool__strlcpy(ws->host, h->host ? h->host : "", sizeof ws->host);
+    ppool__strlcpy(ws->cpuset, h->cpuset ? h->cpuset : "", sizeof ws->cpuset);
+    ppool__debug("worker %d ready: pid %d on %s, cpuset %s", w, ws->pid, ws->host,
+                 ws->cpuset[0] ? ws->cpuset : "(unbound)");
+    ws->state = W_READY;
+    ws->fails = 0;
+    ws->assigned = 0;
+    p->nready++;
+    return 0;
+}
+
+void ppool__send_shutdown(ppool *p, int w)
+{
+    Ppool__Shutdown sd = PPOOL__SHUTDOWN__INIT;
+    Ppool__Frame f = PPOOL__FRAME__INIT;
+    f.msg_case = PPOOL__FRAME__MSG_SHUTDOWN;
+    f.shutdown = &sd;
+    void *frame;
+    size_t len;
+    if (ppool__frame_pack(&f, NULL, 0, &frame, &len) == 0) p->T->send(p->tst, w, frame, len);
+}
+
+/* Checks a Result against the chunk at the head of w's flight and delivers it. */
+static int handle_result(ppool *p, int w, const Ppool__Result *r, const char *bulk, size_t bulk_len)
+{
+    ppool__wslot *ws = &p->w[w];
+    ppool__chunk *c = ws->head;
+    if (!c || c->job->id != r->job || c->first != r->first || c->count != r->count)
+        return PPOOL_EPROTO;
+    if ((r->n_status && r->n_status != r->count) || (!r->uniform && r->n_lens != r->count))
+        return PPOOL_EPROTO;
+    size_t nerr = 0, total = 0;
+    for (size_t i = 0; i < r->n_status; i++) nerr += r->status[i] != 0;
+    if (nerr != r->n_errors) return PPOOL_EPROTO;
+    for (size_t i = 0; i < r->count; i++) {
+        uint64_t l = r->uniform ? r->item_size : r->lens[i];
+        if (l > bulk_len - total) return PPOOL_EPROTO;
+        total += l;
+    }
+    if (total != bulk_len) return PPOOL_EPROTO;
+    ws->head = c->next;
+    if (!ws->head) ws->tail = NULL;
+    ws->ninflight--;
+    ppool__job *j = c->job;
+    if (j->kind == JOB_MAP && j->out && r->uniform && !r->n_status && r->item_size == j->out_size &&
+        !j->user_gone && !j->finished) {
+        /* The common case, every item done with the right size: one copy. */
+        if (bulk_len) memcpy(j->out + c->first * j->out_size, bulk, bulk_len);
+    } else {
+        size_t off = 0, e = 0;
+        for (size_t i = 0; i < r->count; i++) {
+            size_t l = r->uniform ? r->item_size : r->lens[i];
+            int st = r->n_status ? r->status[i] : 0;
+            ppool__deliver(j, c->first + i, st, bulk + off, l, st ? r->errors[e++] : NULL);
+            off += l;
+        }
+    }
+    if (r->count) {
+        double x = r->busy / r->count;
+        j->per_item = j->per_item > 0 ? 0.7 * j->per_item + 0.3 * x : x;
+    }
+    ws->items += r->count;
+    ws->chunks++;
+    ws->busy += r->busy;
+    ppool__land(p, j, c->count);
+    ppool__chunk_done(p, c);
+    if (p->o.maxtasksperchild && ws->assigned >= p->o.maxtasksperchild && !ws->ninflight &&
+        ws->state == W_READY && p->state != POOL_DOWN && !p->stopping) {
+        /* Retire: the worker leaves on Shutdown (or EOF); a fresh one takes the slot. */
+        ppool__send_shutdown(p, w);
+        ws->state = W_DOWN;
+        p->nready--;
+        replace_worker(p, w, "its replacement could not be started");
+    }
+    return 0;
+}
+
+/* Handles one frame from worker w (consumes it). Under p->mu. */
+int ppool__handle_frame(ppool *p, int w, void *frame, size_t len, char *err, size_t errlen)
+{
+    Ppool__Frame *m;
+    const void *bulk;
+    size_t bulk_len;
+    int rc = ppool__frame_unpack(frame, len, &m, &bulk, &bulk_len, err, errlen);
+    if (rc == 0) {
+        if (m->msg_case == PPOOL__FRAME__MSG_HELLO && p->w[w].state == W_STARTING)
+            rc = handle_hello(p, w, m->hello, err, errlen);
+        else if (m->msg_case == PPOOL__FRAME__MSG_RESULT && p->w[w].state == W_READY)
+            rc = handle_result(p, w, m->result, bulk, bulk_len);
+        else
+            rc = PPOOL_EPROTO;
+        if (rc == PPOOL_EPROTO && !err[0])
+            snprintf(err, errlen, "worker %d sent an unexpected or inconsistent frame", w);
+    }
+    ppool__frame_release(m);
+    free(frame);
+    return rc;
+}
+
+int ppool__wait_hellos(ppool *p, double timeout)
+{
+    double deadline = ppool__now() + timeout;
+    char err[400] = "";
+    while (p->nready < p->nworkers) {
+        double left = deadline - ppool__now();
+        if (left <= 0)
+            return ppool__fail(NULL, PPOOL_ETIMEDOUT,
+                               "workers did not start within %g s (%d of %d ready)", timeout,
+                               p->nready, p->nworkers);
+        ppool__event ev;
+        int rc = p->T->recv(p->tst, &ev, left);
+        if (rc) return ppool__fail(NULL, rc, "transport failed while workers started");
+        if (ev.kind == PPOOL__EV_DEAD) {
+            char why[200];
+            describe_death(why, sizeof why, ev.worker, ev.pid, ev.status);
+            return ppool__fail(NULL, PPOOL_EWORKER, "%s during start-up", why);
+        }
+        if (ev.kind != PPOOL__EV_FRAME) continue;
+        err[0] = 0;
+        rc = ppool__handle_frame(p, ev.worker, ev.frame, ev.len, err, sizeof err);
+        if (rc) return ppool__fail(NULL, rc, "%s", err);
+    }
+    return 0;
+}
+
+/* ---------- waiting ---------- */
