@@ -19,6 +19,7 @@ static size_t chunk_len(ppool *p, ppool__job *j, size_t avail)
 {
     if (j->kind == JOB_APPLY) return 1;
     if (j->chunksize) return j->chunksize < avail ? j->chunksize : avail;
+    if (p->o.task_timeout > 0) return 1; /* each item's deadline is its own */
     size_t remaining = j->kind == JOB_SOURCE ? j->window : j->n - j->next;
     /* Guided: never more than remaining / (2 x workers), so the tail stays even. */
     size_t cap = remaining / (2 * (size_t)p->nworkers);
@@ -246,10 +247,12 @@ static int dispatch_one(ppool *p, int w)
         c->tries = tries;
         j->inflight += count;
         j->refs++; /* the chunk's */
-        if (ws->tail)
+        if (ws->tail) {
             ws->tail->next = c;
-        else
+        } else {
             ws->head = c;
+            c->started = ppool__now(); /* an idle worker begins it at once */
+        }
         ws->tail = c;
         ws->ninflight++;
         ws->assigned += count;
@@ -286,7 +289,7 @@ void ppool__dispatch(ppool *p)
         progress = 0;
         for (int level = 0; level < PPOOL__CREDITS && !progress; level++)
             for (int w = 0; w < p->nworkers; w++)
-                if (p->w[w].state == W_READY && p->w[w].ninflight == level)
+                if (p->w[w].state == W_READY && !p->w[w].stuck && p->w[w].ninflight == level)
                     progress |= dispatch_one(p, w);
     }
 }

@@ -1,33 +1,20 @@
 /* events.c: what workers tell the master: Hellos, Results, deaths and their items' fate. */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/wait.h>
 #include <string.h>
 
 #include "ppool.pb-c.h"
 #include "ppool_impl.h"
 
+/* The item a dead worker was running, as its transport saw it; 0 with
+ * *index set if it is in chunk c, -1 if unknown. */
 static int culprit(ppool *p, int w, const ppool__chunk *c, size_t *index)
 {
-    volatile uint64_t *cur = p->wctx.current;
-    if (!cur) return -1;
-    uint64_t job = __atomic_load_n(&cur[2 * w], __ATOMIC_RELAXED);
-    uint64_t at = __atomic_load_n(&cur[2 * w + 1], __ATOMIC_ACQUIRE);
+    uint64_t job, at;
+    if (!p->T->culprit || p->T->culprit(p->tst, w, &job, &at) != 0) return -1;
     if (!at || job != c->job->id || at - 1 < c->first || at - 1 >= c->first + c->count) return -1;
     *index = (size_t)(at - 1);
     return 0;
-}
-
-static void describe_death(char *buf, size_t n, int w, int pid, int status)
-{
-    if (status >= 0 && WIFSIGNALED(status))
-        snprintf(buf, n, "worker %d (pid %d) died with signal %d (%s)", w, pid, WTERMSIG(status),
-                 strsignal(WTERMSIG(status)));
-    else if (status >= 0 && WIFEXITED(status))
-        snprintf(buf, n, "worker %d (pid %d) exited with status %d", w, pid, WEXITSTATUS(status));
-    else
-        snprintf(buf, n, "worker %d (pid %d) was lost", w, pid);
 }
 
 int ppool__alive(const ppool *p)
@@ -64,7 +51,8 @@ static void judge_single(ppool *p, ppool__chunk *c, int timed_out, const char *w
 {
     if (timed_out) {
         char m[300];
-        snprintf(m, sizeof m, "timed out after %g s (%s)", p->o.task_timeout, why);
+        snprintf(m, sizeof m, "timed out after %g s (%s, killed at the deadline)",
+                 p->o.task_timeout, why);
         ppool__fail_chunk(p, c, PPOOL_ETIMEDOUT, m);
     } else if (c->tries + 1 > p->o.retries) {
         ppool__fail_chunk(p, c, PPOOL_EWORKER, why);
@@ -76,21 +64,22 @@ static void judge_single(ppool *p, ppool__chunk *c, int timed_out, const char *w
 void ppool__handle_death(ppool *p, const ppool__event *ev)
 {
     ppool__wslot *ws = &p->w[ev->worker];
-    char why[200];
-    describe_death(why, sizeof why, ev->worker, ev->pid, ev->status);
+    const char *why = ev->why;
     ppool__debug("%s", why);
     int was_starting = ws->state == W_STARTING;
-    int timed_out = p->o.task_timeout > 0 && ev->status >= 0 && WIFSIGNALED(ev->status) &&
-                    WTERMSIG(ev->status) == SIGALRM;
+    int timed_out = ws->timed_out; /* the master killed it at its item's deadline */
     ppool__chunk *c = ws->head;
     ws->head = ws->tail = NULL;
     ws->ninflight = 0;
     ws->deaths++;
+    ws->timed_out = ws->stuck = 0;
     for (int running = 1; c; running = 0) {
         ppool__chunk *next = c->next;
         ppool__job *j = c->job;
         size_t bad;
-        if (!running) {
+        if (c->expired) {
+            /* its items were failed or re-queued at the deadline */
+        } else if (!running) {
             ppool__requeue(j, c->first, c->count, c->tries);
         } else if (c->count > 1 && culprit(p, ev->worker, c, &bad) == 0) {
             /* Known culprit: the others go back unblamed, it is judged alone. */
@@ -105,6 +94,8 @@ void ppool__handle_death(ppool *p, const ppool__event *ev)
             size_t half = c->count / 2;
             ppool__requeue(j, c->first + half, c->count - half, 0);
             ppool__requeue(j, c->first, half, 0);
+        } else if (timed_out && c->count > 1) {
+            ppool__fail_chunk(p, c, PPOOL_ETIMEDOUT, "timed out (the running item is unknown)");
         } else {
             judge_single(p, c, timed_out, why);
         }
@@ -158,15 +149,75 @@ static int handle_hello(ppool *p, int w, const Ppool__Hello *h, char *err, size_
     return 0;
 }
 
+/* Packs a small control frame and queues it for worker w. */
+static void send_control(ppool *p, int w, Ppool__Frame *f)
+{
+    void *frame;
+    size_t len;
+    if (ppool__frame_pack(f, NULL, 0, &frame, &len) == 0) p->T->send(p->tst, w, frame, len);
+}
+
 void ppool__send_shutdown(ppool *p, int w)
 {
     Ppool__Shutdown sd = PPOOL__SHUTDOWN__INIT;
     Ppool__Frame f = PPOOL__FRAME__INIT;
     f.msg_case = PPOOL__FRAME__MSG_SHUTDOWN;
     f.shutdown = &sd;
-    void *frame;
-    size_t len;
-    if (ppool__frame_pack(&f, NULL, 0, &frame, &len) == 0) p->T->send(p->tst, w, frame, len);
+    send_control(p, w, &f);
+}
+
+void ppool__send_init(ppool *p, int w)
+{
+    Ppool__Init in = PPOOL__INIT__INIT;
+    in.fn = p->initializer ? p->initializer : "";
+    in.arg.data = p->initarg;
+    in.arg.len = p->o.initarg_len;
+    in.worker = (uint32_t)w;
+    Ppool__Frame f = PPOOL__FRAME__INIT;
+    f.msg_case = PPOOL__FRAME__MSG_INIT;
+    f.init = &in;
+    send_control(p, w, &f);
+}
+
+/* Fails chunk c at its deadline on a worker that cannot be killed: its
+ * items fail now, the chunks queued behind it go to other workers, and the
+ * worker gets no more work until it has answered for all of them. */
+static void expire(ppool *p, ppool__wslot *ws, ppool__chunk *c)
+{
+    char m[200];
+    snprintf(m, sizeof m,
+             "timed out after %g s (worker %d still runs it; it gets no more work "
+             "until it answers)",
+             p->o.task_timeout, (int)(ws - p->w));
+    ppool__fail_chunk(p, c, PPOOL_ETIMEDOUT, m);
+    c->expired = 1;
+    for (ppool__chunk *q = c->next; q; q = q->next)
+        if (!q->expired) {
+            ppool__requeue(q->job, q->first, q->count, q->tries);
+            q->expired = 1;
+        }
+    ws->stuck = 1;
+}
+
+double ppool__check_deadlines(ppool *p)
+{
+    if (p->o.task_timeout <= 0) return -1;
+    double now = ppool__now(), next = -1;
+    for (int i = 0; i < p->nworkers; i++) {
+        ppool__wslot *ws = &p->w[i];
+        ppool__chunk *c = ws->head;
+        if (ws->state != W_READY || !c || c->expired || ws->timed_out) continue;
+        double due = c->started + p->o.task_timeout * (double)c->count;
+        if (now < due) {
+            if (next < 0 || due < next) next = due;
+        } else if (p->T->caps & PPOOL__CAN_KILL) {
+            ws->timed_out = 1; /* its death fails the item with PPOOL_ETIMEDOUT */
+            p->T->kill(p->tst, i);
+        } else {
+            expire(p, ws, c);
+        }
+    }
+    return next;
 }
 
 /* Checks a Result against the chunk at the head of w's flight and delivers it. */
@@ -190,6 +241,12 @@ static int handle_result(ppool *p, int w, const Ppool__Result *r, const char *bu
     ws->head = c->next;
     if (!ws->head) ws->tail = NULL;
     ws->ninflight--;
+    if (ws->head) ws->head->started = ppool__now(); /* the worker begins the next one now */
+    if (c->expired) { /* answered after its deadline: its items were settled then */
+        ws->stuck = ws->ninflight > 0;
+        ppool__chunk_done(p, c);
+        return 0;
+    }
     ppool__job *j = c->job;
     if (j->kind == JOB_MAP && j->out && r->uniform && !r->n_status && r->item_size == j->out_size &&
         !j->user_gone && !j->finished) {
@@ -214,7 +271,8 @@ static int handle_result(ppool *p, int w, const Ppool__Result *r, const char *bu
     ppool__land(p, j, c->count);
     ppool__chunk_done(p, c);
     if (p->o.maxtasksperchild && ws->assigned >= p->o.maxtasksperchild && !ws->ninflight &&
-        ws->state == W_READY && p->state != POOL_DOWN && !p->stopping) {
+        ws->state == W_READY && p->state != POOL_DOWN && !p->stopping &&
+        (p->T->caps & PPOOL__CAN_RESPAWN)) {
         /* Retire: the worker leaves on Shutdown (or EOF); a fresh one takes the slot. */
         ppool__send_shutdown(p, w);
         ws->state = W_DOWN;
@@ -259,11 +317,8 @@ int ppool__wait_hellos(ppool *p, double timeout)
         ppool__event ev;
         int rc = p->T->recv(p->tst, &ev, left);
         if (rc) return ppool__fail(NULL, rc, "transport failed while workers started");
-        if (ev.kind == PPOOL__EV_DEAD) {
-            char why[200];
-            describe_death(why, sizeof why, ev.worker, ev.pid, ev.status);
-            return ppool__fail(NULL, PPOOL_EWORKER, "%s during start-up", why);
-        }
+        if (ev.kind == PPOOL__EV_DEAD)
+            return ppool__fail(NULL, PPOOL_EWORKER, "%s during start-up", ev.why);
         if (ev.kind != PPOOL__EV_FRAME) continue;
         err[0] = 0;
         rc = ppool__handle_frame(p, ev.worker, ev.frame, ev.len, err, sizeof err);

@@ -3,7 +3,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "ppool_impl.h"
 
@@ -32,7 +31,7 @@ static int env_true(const char *name)
 /* Resolves options: code beats environment beats default. */
 static int resolve(ppool *p, const ppool_opts *in)
 {
-    ppool_opts o = in ? *in : (ppool_opts)PPOOL_OPTS_INIT;
+    ppool_opts o = *in;
     const char *raw;
     if (o.workers < 0 || o.workers > PPOOL__MAX_WORKERS)
         return ppool__fail(NULL, PPOOL_EINVAL, "workers = %d is outside 0..%d", o.workers,
@@ -42,20 +41,19 @@ static int resolve(ppool *p, const ppool_opts *in)
         if (w < 0 || w > PPOOL__MAX_WORKERS)
             return ppool__fail(NULL, PPOOL_EINVAL, "PPOOL_WORKERS='%s' is not a count in 1..%d",
                                raw, PPOOL__MAX_WORKERS);
-        o.workers = w ? (int)w : ppool_cpu_count();
+        o.workers = (int)w; /* still 0: the transport's default */
     }
     if (!o.transport || !*o.transport) o.transport = getenv("PPOOL_TRANSPORT");
     if (!o.transport || !*o.transport) o.transport = "auto";
-    if (strcmp(o.transport, "auto") == 0 || strcmp(o.transport, "local") == 0) {
-        p->T = &ppool__local_transport;
-    } else if (strcmp(o.transport, "mpi") == 0) {
-        return ppool__fail(
-            NULL, PPOOL_ETRANSPORT,
-            "transport 'mpi' is not built into this ppool (configure with MPI found)");
-    } else {
+    p->T = ppool__transport_find(o.transport);
+    if (!p->T && (strcmp(o.transport, "mpi") == 0 || strcmp(o.transport, "local") == 0))
+        return ppool__fail(NULL, PPOOL_ETRANSPORT,
+                           "transport '%s' is not built into this ppool (built: %s; configure "
+                           "with MPI found for mpi)",
+                           o.transport, ppool__transports_built());
+    if (!p->T)
         return ppool__fail(NULL, PPOOL_EINVAL, "transport '%s' is not one of auto, local, mpi",
                            o.transport);
-    }
     ppool__strlcpy(p->transport_name, p->T->name, sizeof p->transport_name);
     o.transport = p->transport_name;
     if (!o.bind || !*o.bind) o.bind = getenv("PPOOL_BIND");
@@ -88,12 +86,18 @@ static int resolve(ppool *p, const ppool_opts *in)
         memcpy(p->initarg, o.initarg, o.initarg_len);
     }
     o.initarg = p->initarg;
-    char err[256] = "";
-    int rc = ppool__topo_plan(o.bind, o.workers, &p->cpusets, err, sizeof err);
-    if (rc) return ppool__fail(NULL, rc, "%s", err);
-    o.bind = NULL; /* the plan holds it; the caller's string is not kept */
-    p->o = o;
-    p->nworkers = o.workers;
+    if (o.maxtasksperchild && !(p->T->caps & PPOOL__CAN_RESPAWN)) {
+        ppool__debug("maxtasksperchild ignored: transport '%s' cannot replace workers", p->T->name);
+        o.maxtasksperchild = 0;
+    }
+    if (p->T->caps & PPOOL__CAN_PIN) { /* elsewhere the launcher placed the workers */
+        if (o.workers == 0) o.workers = ppool_cpu_count();
+        char err[256] = "";
+        int rc = ppool__topo_plan(o.bind, o.workers, &p->cpusets, err, sizeof err);
+        if (rc) return ppool__fail(NULL, rc, "%s", err);
+        p->nplanned = o.workers;
+    }
+    p->o = o; /* p->nworkers is set once the transport has started them */
     return 0;
 }
 
@@ -103,13 +107,12 @@ static void destroy(ppool *p)
     if (p->tst) {
         free(p->tst);
     }
-    ppool__topo_plan_free(p->cpusets, p->nworkers);
+    ppool__topo_plan_free(p->cpusets, p->nplanned);
     ppool__registry_release(&p->reg);
     free(p->initializer);
     free(p->initarg);
     free(p->w);
     free(p->callbacks);
-    if (p->wctx.current) munmap((void *)p->wctx.current, p->current_len);
     pthread_cond_destroy(&p->idle);
     pthread_mutex_destroy(&p->mu);
     free(p);
@@ -140,10 +143,15 @@ static void shut_down(ppool *p, int now)
         p->thread_started = 0;
     }
     if (p->tst) {
-        if (now)
+        if (now && (p->T->caps & PPOOL__CAN_KILL)) {
             p->T->kill(p->tst, -1);
-        else
+        } else {
+            /* Workers that cannot be killed are told to leave; those still
+             * busy (terminated, or timed out) are not waited for. */
             say_shutdown(p);
+            for (int i = 0; i < p->nworkers; i++)
+                if (p->w[i].ninflight && !(p->T->caps & PPOOL__CAN_KILL)) p->T->kill(p->tst, i);
+        }
         p->T->close(p->tst);
     }
     pthread_mutex_lock(&p->mu);
@@ -164,12 +172,40 @@ static void shut_down(ppool *p, int now)
     pthread_mutex_unlock(&p->mu);
 }
 
-int ppool_open(ppool **pool, const ppool_opts *opts)
+/* Starts the transport and waits for every worker's Hello. 0 on the
+ * master, PPOOL_WORKER where this process served, or < 0 (errmsg set). */
+static int start_workers(ppool *p, const void *where)
 {
-    if (!pool) return ppool__fail(NULL, PPOOL_EINVAL, "ppool_open: NULL pool pointer");
-    *pool = NULL;
+    p->wctx = (ppool__wctx){.reg = &p->reg,
+                            .cpusets = p->cpusets,
+                            .init_fn = p->initializer,
+                            .initarg = p->initarg,
+                            .initarg_len = p->o.initarg_len};
+    p->wops = ppool__worker_ops_template;
+    p->wops.ctx = &p->wctx;
+    ppool__topen to = {
+        .workers = p->o.workers, .where = where, .wops = &p->wops, .max_frame = PPOOL__MAX_FRAME};
+    char err[400] = "";
+    int rc = p->T->open(p->tst, &to, err, sizeof err);
+    if (rc) return rc == PPOOL_WORKER ? rc : ppool__fail(NULL, rc, "%s", err);
+    p->nworkers = p->o.workers = to.workers;
+    p->w = calloc((size_t)p->nworkers, sizeof *p->w);
+    if (!p->w) return ppool__fail(NULL, PPOOL_ENOMEM, "out of memory for %d workers", p->nworkers);
+    for (int i = 0; i < p->nworkers; i++) {
+        p->w[i].state = W_STARTING;
+        if (!(p->T->caps & PPOOL__INHERITS)) ppool__send_init(p, i);
+    }
+    return ppool__wait_hellos(p, PPOOL__START_SECONDS);
+}
+
+/* Allocates a pool with its options resolved; NULL with errmsg set. */
+static ppool *create(const ppool_opts *opts, const char *transport, int *rc)
+{
     ppool *p = calloc(1, sizeof *p);
-    if (!p) return ppool__fail(NULL, PPOOL_ENOMEM, "out of memory for the pool");
+    if (!p) {
+        *rc = ppool__fail(NULL, PPOOL_ENOMEM, "out of memory for the pool");
+        return NULL;
+    }
     pthread_mutex_init(&p->mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -177,42 +213,30 @@ int ppool_open(ppool **pool, const ppool_opts *opts)
     pthread_cond_init(&p->idle, &ca);
     pthread_condattr_destroy(&ca);
     p->refs = 1;
-    int rc = ppool__registry_snapshot(&p->reg);
-    if (rc) {
-        destroy(p);
-        return ppool__fail(NULL, rc, "out of memory copying the registry");
+    ppool_opts o = opts ? *opts : (ppool_opts)PPOOL_OPTS_INIT;
+    if (transport) o.transport = transport;
+    *rc = ppool__registry_snapshot(&p->reg);
+    if (*rc) *rc = ppool__fail(NULL, *rc, "out of memory copying the registry");
+    if (*rc == 0) *rc = resolve(p, &o);
+    if (*rc == 0) {
+        p->tst = calloc(1, p->T->state_size);
+        if (!p->tst) *rc = ppool__fail(NULL, PPOOL_ENOMEM, "out of memory for the transport");
     }
-    rc = resolve(p, opts);
-    if (rc) {
+    if (*rc) {
         destroy(p);
-        return rc;
+        return NULL;
     }
-    p->w = calloc((size_t)p->nworkers, sizeof *p->w);
-    p->tst = calloc(1, p->T->state_size);
-    if (!p->w || !p->tst) {
-        destroy(p);
-        return ppool__fail(NULL, PPOOL_ENOMEM, "out of memory for %d workers", p->nworkers);
-    }
-    p->current_len = 2 * sizeof(uint64_t) * (size_t)p->nworkers;
-    void *cur =
-        mmap(NULL, p->current_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    p->wctx = (ppool__wctx){.reg = &p->reg,
-                            .cpusets = p->cpusets,
-                            .init_fn = p->initializer,
-                            .initarg = p->initarg,
-                            .initarg_len = p->o.initarg_len,
-                            .task_timeout = p->o.task_timeout,
-                            .current = cur == MAP_FAILED ? NULL : cur};
-    p->wops = ppool__worker_ops_template;
-    p->wops.ctx = &p->wctx;
-    for (int i = 0; i < p->nworkers; i++) p->w[i].state = W_STARTING;
-    ppool__topen to = {.workers = p->nworkers, .wops = &p->wops, .max_frame = PPOOL__MAX_FRAME};
-    char err[256] = "";
-    rc = p->T->open(p->tst, &to, err, sizeof err);
-    if (rc == 0)
-        rc = ppool__wait_hellos(p, 60.0);
-    else
-        ppool__fail(NULL, rc, "%s", err);
+    return p;
+}
+
+int ppool__open_on(ppool **pool, const ppool_opts *opts, const char *transport, const void *where)
+{
+    if (!pool) return ppool__fail(NULL, PPOOL_EINVAL, "ppool_open: NULL pool pointer");
+    *pool = NULL;
+    int rc;
+    ppool *p = create(opts, transport, &rc);
+    if (!p) return rc;
+    rc = start_workers(p, where);
     if (rc == 0) {
         for (int i = 0; i < p->nworkers; i++) p->w[i].spawns = 1;
         p->state = POOL_OPEN; /* before the dispatcher thread reads it */
@@ -226,7 +250,7 @@ int ppool_open(ppool **pool, const ppool_opts *opts)
         ppool__strlcpy(keep, ppool_errmsg(NULL), sizeof keep);
         shut_down(p, 1);
         destroy(p);
-        return ppool__fail(NULL, rc, "%s", keep);
+        return rc == PPOOL_WORKER ? rc : ppool__fail(NULL, rc, "%s", keep);
     }
     ppool__debug(
         "pool open: %d workers, transport %s, chunksize %zu%s, retries %u, task_timeout %g",
@@ -234,6 +258,11 @@ int ppool_open(ppool **pool, const ppool_opts *opts)
         p->o.retries, p->o.task_timeout);
     *pool = p;
     return 0;
+}
+
+int ppool_open(ppool **pool, const ppool_opts *opts)
+{
+    return ppool__open_on(pool, opts, NULL, NULL);
 }
 
 int ppool_size(const ppool *p)

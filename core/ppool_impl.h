@@ -18,6 +18,7 @@
 #define PPOOL__TARGET_CHUNK_SECONDS 0.02          /* adaptive chunks aim at this duration */
 #define PPOOL__ITER_WINDOW          16384 /* items dispatched ahead of an iterator's reader */
 #define PPOOL__ERRMSG               512
+#define PPOOL__START_SECONDS        60.0 /* workers that send no Hello by then fail the open */
 /* Task bulk and each variable-sized item in it start at this alignment, so a
  * task may cast its argument to any type. */
 #define PPOOL__ALIGN       16
@@ -76,12 +77,10 @@ typedef struct ppool__wctx {
     const char *init_fn; /* may be NULL */
     const void *initarg;
     size_t initarg_len;
-    double task_timeout;
     int worker;
-    /* Shared with the master (a MAP_SHARED page inherited through fork):
-     * per worker {job id, index + 1} of the item running now, 0 between
-     * chunks, so the master knows which item a dying worker was running.
-     * NULL where processes share no memory (MPI). */
+    /* Two words the transport shares with the master, {job id, index + 1}
+     * of the item running now (0 between chunks), so the master knows which
+     * item a dying worker was running. NULL where none (MPI). */
     volatile uint64_t *current;
 } ppool__wctx;
 extern const ppool__worker_ops ppool__worker_ops_template;
@@ -94,6 +93,8 @@ typedef struct ppool__chunk {
     size_t first;
     size_t count;
     unsigned tries; /* deaths of a worker running this single item */
+    double started; /* when its worker began it (it is the oldest in flight), 0 before */
+    int expired;    /* failed or re-queued at a deadline: its result is discarded */
     struct ppool__chunk *next;
 } ppool__chunk;
 
@@ -180,6 +181,8 @@ typedef struct ppool__wslot {
     ppool__chunk *head, *tail; /* in flight, oldest first */
     int ninflight;
     int fails;       /* deaths in a row before a Hello */
+    int timed_out;   /* killed at its item's deadline; its death fails the item */
+    int stuck;       /* holds expired chunks: no more work until it answers */
     size_t assigned; /* items given to this process */
     /* statistics, across the slot's processes */
     size_t items, chunks, deaths, spawns;
@@ -210,8 +213,8 @@ struct ppool {
     ppool__registry reg;
     ppool__wctx wctx;
     ppool__worker_ops wops;
-    size_t current_len; /* bytes of wctx.current */
-    char **cpusets;
+    char **cpusets; /* the binding planned for each of nplanned workers (CAN_PIN), or NULL */
+    int nplanned;
 
     ppool__job *jobs, *jobs_tail;
     ppool__job *rr;
@@ -250,6 +253,9 @@ void ppool__handle_release(ppool__job *j);
 
 /* ---- pool.c: a pool's life ---- */
 void ppool__pool_unref(struct ppool *p); /* under no lock */
+/* ppool_open on a named transport (NULL: as the options say) at a
+ * transport-specific place (ppool_open_comm: an MPI_Comm *). */
+int ppool__open_on(ppool **pool, const ppool_opts *opts, const char *transport, const void *where);
 
 /* ---- sched.c: the dispatcher thread ---- */
 void *ppool__dispatcher(void *arg);
@@ -269,6 +275,13 @@ int ppool__wait_hellos(struct ppool *p, double timeout);
 /* Queues a Shutdown frame for worker w: it leaves its serve loop even if
  * its channel stays open elsewhere (a process the application forked). */
 void ppool__send_shutdown(struct ppool *p, int w);
+/* Queues the Init frame (initializer, its argument) for worker w, for
+ * transports whose workers do not inherit the master's memory. */
+void ppool__send_init(struct ppool *p, int w);
+/* Enforces task_timeout: a worker past its item's deadline is killed, or,
+ * where it cannot be, its item fails and it gets no more work. Returns
+ * the next deadline (ppool__now() seconds), -1 if none. Under p->mu. */
+double ppool__check_deadlines(struct ppool *p);
 /* Worker slots not given up. Under p->mu. */
 int ppool__alive(const struct ppool *p);
 

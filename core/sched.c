@@ -3,54 +3,79 @@
 
 #include "ppool_impl.h"
 
+/* Draws the progress bar when due; how long the loop may sleep for it (-1: forever). */
+static double progress_tick(ppool *p)
+{
+    if (!(p->o.flags & PPOOL_PROGRESS)) return -1;
+    if (!p->jobs) {
+        if (p->progress_drawn) ppool__draw_progress(p, 1);
+        return -1;
+    }
+    double now = ppool__now();
+    if (now - p->progress_at >= 0.1) {
+        ppool__draw_progress(p, 0);
+        p->progress_at = now;
+    }
+    return 0.1;
+}
+
+/* How long recv() may block: until the next deadline or progress tick. */
+static double sleep_for(ppool *p)
+{
+    double timeout = progress_tick(p);
+    double due = ppool__check_deadlines(p);
+    if (due >= 0) {
+        double left = due - ppool__now();
+        if (left < 0) left = 0;
+        if (timeout < 0 || left < timeout) timeout = left;
+    }
+    return timeout;
+}
+
+/* The transport failed: every job fails, and the loop sleeps until shut down. */
+static void transport_failed(ppool *p, int rc)
+{
+    ppool__fail(p, rc, "transport '%s' failed: outstanding work is lost", p->T->name);
+    ppool__fail_all(p, PPOOL_ETRANSPORT, "the transport failed");
+    for (int i = 0; i < p->nworkers; i++) p->w[i].state = W_GONE;
+    p->state = POOL_DOWN;
+    while (!p->stopping) pthread_cond_wait(&p->idle, &p->mu); /* never spin */
+}
+
+static void handle_event(ppool *p, ppool__event *ev)
+{
+    if (ev->kind == PPOOL__EV_FRAME) {
+        char err[400] = "";
+        int rc = ppool__handle_frame(p, ev->worker, ev->frame, ev->len, err, sizeof err);
+        if (rc) {
+            /* A worker that breaks the protocol is stopped; its death requeues its work. */
+            ppool__fail(p, rc, "%s", err);
+            if (p->w[ev->worker].state == W_STARTING)
+                p->w[ev->worker].fails = 3; /* give up the slot */
+            p->T->kill(p->tst, ev->worker);
+        }
+    } else if (ev->kind == PPOOL__EV_DEAD) {
+        ppool__handle_death(p, ev);
+    }
+}
+
 void *ppool__dispatcher(void *arg)
 {
     ppool *p = arg;
-    char err[400];
     pthread_mutex_lock(&p->mu);
     while (!p->stopping) {
         ppool__dispatch(p);
         ppool__run_callbacks(p);
         if (p->stopping) break;
-        double timeout = -1;
-        if (p->o.flags & PPOOL_PROGRESS) {
-            if (p->jobs) {
-                double now = ppool__now();
-                if (now - p->progress_at >= 0.1) {
-                    ppool__draw_progress(p, 0);
-                    p->progress_at = now;
-                }
-                timeout = 0.1;
-            } else if (p->progress_drawn) {
-                ppool__draw_progress(p, 1);
-            }
-        }
+        double timeout = sleep_for(p);
         pthread_mutex_unlock(&p->mu);
         ppool__event ev;
         int rc = p->T->recv(p->tst, &ev, timeout);
         pthread_mutex_lock(&p->mu);
-        if (rc) {
-            ppool__fail(p, rc, "transport '%s' failed: outstanding work is lost", p->T->name);
-            ppool__fail_all(p, PPOOL_ETRANSPORT, "the transport failed");
-            for (int i = 0; i < p->nworkers; i++) p->w[i].state = W_GONE;
-            p->state = POOL_DOWN;
-            /* Nothing more can come: sleep until the pool is shut down, never spin. */
-            while (!p->stopping) pthread_cond_wait(&p->idle, &p->mu);
-            continue;
-        }
-        if (ev.kind == PPOOL__EV_FRAME) {
-            err[0] = 0;
-            rc = ppool__handle_frame(p, ev.worker, ev.frame, ev.len, err, sizeof err);
-            if (rc) {
-                /* A worker that breaks the protocol is killed; its death requeues its work. */
-                ppool__fail(p, rc, "%s", err);
-                if (p->w[ev.worker].state == W_STARTING)
-                    p->w[ev.worker].fails = 3; /* give up the slot */
-                p->T->kill(p->tst, ev.worker);
-            }
-        } else if (ev.kind == PPOOL__EV_DEAD) {
-            ppool__handle_death(p, &ev);
-        }
+        if (rc)
+            transport_failed(p, rc);
+        else
+            handle_event(p, &ev);
     }
     ppool__run_callbacks(p);
     if (p->progress_drawn && p->jobs) { /* stopped with maps unfinished: just end the line */

@@ -1,9 +1,7 @@
 /* worker.c: the worker side: binding, initializer, Hello, and running task chunks. */
 #include <malloc.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include "ppool.pb-c.h"
@@ -83,34 +81,16 @@ static int run_item(ppool_task *t, ppool_fn fn, size_t index, const void *arg, s
     return PPOOL_ETASK; /* a negative return is a task failure, whatever its value */
 }
 
-static void arm_timer(double seconds)
+/* Binds, runs the initializer and packs the Hello of worker `worker`. */
+static int hello(ppool__wctx *c, int worker, void **out, size_t *out_len)
 {
-    struct itimerval it = {0};
-    it.it_value.tv_sec = (time_t)seconds;
-    it.it_value.tv_usec = (suseconds_t)((seconds - (double)it.it_value.tv_sec) * 1e6);
-    if (seconds > 0 && it.it_value.tv_sec == 0 && it.it_value.tv_usec == 0) it.it_value.tv_usec = 1;
-    setitimer(ITIMER_REAL, &it, NULL);
-}
-
-static int worker_start(void *vctx, int worker, void **out, size_t *out_len)
-{
-    ppool__wctx *c = vctx;
     c->worker = worker;
     /* Chunks come and go in the same sizes: keep freed memory in the heap
      * rather than mapping fresh (zeroed, faulting) pages for every chunk. */
     mallopt(M_MMAP_THRESHOLD, 64 << 20);
     mallopt(M_TRIM_THRESHOLD, 128 << 20);
-    if (c->current) __atomic_store_n(&c->current[2 * worker + 1], 0, __ATOMIC_RELEASE);
     if (c->cpusets && c->cpusets[worker] && c->cpusets[worker][0])
         (void)ppool__topo_bind(c->cpusets[worker]); /* best effort: reported in Hello */
-    if (c->task_timeout > 0) {
-        /* An item that overruns is ended by SIGALRM's default action. */
-        signal(SIGALRM, SIG_DFL);
-        sigset_t s;
-        sigemptyset(&s);
-        sigaddset(&s, SIGALRM);
-        sigprocmask(SIG_UNBLOCK, &s, NULL);
-    }
     Ppool__Hello h = PPOOL__HELLO__INIT;
     char host[64] = "", ierr[PPOOL__ERRMSG] = "";
     gethostname(host, sizeof host - 1);
@@ -138,6 +118,29 @@ static int worker_start(void *vctx, int worker, void **out, size_t *out_len)
     f.hello = &h;
     int rc = ppool__frame_pack(&f, NULL, 0, out, out_len);
     free(cpuset);
+    return rc;
+}
+
+static int worker_start(void *vctx, int worker, volatile uint64_t *current, void **out,
+                        size_t *out_len)
+{
+    ppool__wctx *c = vctx;
+    c->current = current;
+    if (current) __atomic_store_n(&current[1], 0, __ATOMIC_RELEASE);
+    return hello(c, worker, out, out_len);
+}
+
+/* An Init from a master that shares no memory with this worker: its
+ * initializer and argument, answered with the Hello. */
+static int run_init(ppool__wctx *c, const Ppool__Init *in, void **out, size_t *out_len)
+{
+    c->init_fn = in->fn && in->fn[0] ? in->fn : NULL;
+    c->initarg = in->arg.data;
+    c->initarg_len = in->arg.len;
+    int rc = hello(c, (int)in->worker, out, out_len);
+    c->init_fn = NULL; /* they point into the frame */
+    c->initarg = NULL;
+    c->initarg_len = 0;
     return rc;
 }
 
@@ -187,13 +190,10 @@ static int run_task(ppool__wctx *c, const Ppool__Task *tk, const char *bulk, siz
             snprintf(err, sizeof err, "function '%s' is not registered in this worker", tk->fn);
         } else {
             if (c->current) {
-                __atomic_store_n(&c->current[2 * c->worker], tk->job, __ATOMIC_RELAXED);
-                __atomic_store_n(&c->current[2 * c->worker + 1], tk->first + i + 1,
-                                 __ATOMIC_RELEASE);
+                __atomic_store_n(&c->current[0], tk->job, __ATOMIC_RELAXED);
+                __atomic_store_n(&c->current[1], tk->first + i + 1, __ATOMIC_RELEASE);
             }
-            if (c->task_timeout > 0) arm_timer(c->task_timeout);
             st = run_item(&t, fn, tk->first + i, bulk + off, len, err, sizeof err);
-            if (c->task_timeout > 0) arm_timer(0);
         }
         if (st) rc = note_failure(count, i, st, err, &status, &errs, &nerr);
         uint64_t size = t.len - before;
@@ -207,7 +207,7 @@ static int run_task(ppool__wctx *c, const Ppool__Task *tk, const char *bulk, siz
         off += len;
     }
     double busy = ppool__now() - t0;
-    if (c->current) __atomic_store_n(&c->current[2 * c->worker + 1], 0, __ATOMIC_RELEASE);
+    if (c->current) __atomic_store_n(&c->current[1], 0, __ATOMIC_RELEASE);
     if (rc == 0) {
         Ppool__Result r = PPOOL__RESULT__INIT;
         r.job = tk->job;
@@ -255,6 +255,9 @@ static int worker_run(void *vctx, const void *frame, size_t len, void **out, siz
     switch (m->msg_case) {
     case PPOOL__FRAME__MSG_TASK:
         rc = run_task(c, m->task, bulk, bulk_len, out, out_len);
+        break;
+    case PPOOL__FRAME__MSG_INIT:
+        rc = run_init(c, m->init, out, out_len);
         break;
     case PPOOL__FRAME__MSG_SHUTDOWN:
         rc = 1;

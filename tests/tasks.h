@@ -93,6 +93,14 @@ static int t_crash13(ppool_task *t, const void *a, size_t n)
     if (x == 13) raise(SIGSEGV);
     return ppool_task_return(t, &x, sizeof x);
 }
+/* long -> long: stops its own process (SIGSTOP) on 1, or raises SIGALRM on 2 */
+static int t_signal_self(ppool_task *t, const void *a, size_t n)
+{
+    long x = *(const long *)a;
+    if (x == 1) raise(SIGSTOP);
+    if (x == 2) raise(SIGALRM);
+    return ppool_task_return(t, &x, sizeof x);
+}
 /* long -> long, exits the worker with status 3 on 5 */
 static int t_exit5(ppool_task *t, const void *a, size_t n)
 {
@@ -157,7 +165,7 @@ static void tasks_register(void)
                {"exit5", t_exit5},           {"crash_first", t_crash_first},
                {"record_pid", t_record_pid}, {"init", t_init},
                {"init_fail", t_init_fail},   {"init_two", t_init_two},
-               {"init_state", t_init_state}};
+               {"init_state", t_init_state}, {"signal_self", t_signal_self}};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         if (ppool_register(all[i].name, all[i].fn) != 0) H_FAIL("register %s", all[i].name);
 }

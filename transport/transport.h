@@ -3,10 +3,15 @@
 #define PPOOL_TRANSPORT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Capabilities (ppool__transport.caps). */
 #define PPOOL__CAN_RESPAWN 0x1u /* a dead or retired worker can be replaced */
 #define PPOOL__CAN_KILL    0x2u /* a busy worker can be stopped at once */
+#define PPOOL__CAN_PIN     0x4u /* workers run here: the core plans and applies their binding */
+#define PPOOL__INHERITS                                                                            \
+    0x8u /* workers inherit the master's memory at open (fork), so they                            \
+          * need no Init frame; others get one first and answer Hello */
 
 /* What recv() reports. */
 enum ppool__ev_kind {
@@ -16,12 +21,12 @@ enum ppool__ev_kind {
 };
 
 typedef struct ppool__event {
-    int kind;    /* enum ppool__ev_kind */
-    int worker;  /* slot 0..workers-1 */
-    void *frame; /* EV_FRAME: malloc'd, now owned by the caller (free()) */
-    size_t len;  /* EV_FRAME: bytes at frame */
-    int status;  /* EV_DEAD: wait(2) status, or -1 when unknown */
-    int pid;     /* EV_DEAD: the process that died */
+    int kind;      /* enum ppool__ev_kind */
+    int worker;    /* slot 0..workers-1 */
+    void *frame;   /* EV_FRAME: malloc'd, now owned by the caller (free()) */
+    size_t len;    /* EV_FRAME: bytes at frame */
+    int pid;       /* EV_DEAD: the process that died */
+    char why[160]; /* EV_DEAD: how, in words ("worker 2 (pid 7) died with signal 9 (Killed)") */
 } ppool__event;
 
 /* The worker side, provided by the core and run by the transport in each
@@ -29,9 +34,12 @@ typedef struct ppool__event {
  * (ownership passes to the transport), or NULL for no reply. */
 typedef struct ppool__worker_ops {
     void *ctx;
-    /* Runs once when worker `worker` starts (binding, initializer); returns
-     * the Hello frame. */
-    int (*start)(void *ctx, int worker, void **out, size_t *out_len);
+    /* Runs once when worker `worker` starts (binding, initializer) in
+     * transports with PPOOL__INHERITS; returns the Hello frame. `current`
+     * is two words the master can read after the worker died (the item
+     * running: job id, index + 1), or NULL. Other transports never call it:
+     * their first frame is an Init, which run() answers with the Hello. */
+    int (*start)(void *ctx, int worker, volatile uint64_t *current, void **out, size_t *out_len);
     /* Handles one frame from the master. Returns 0 to go on, 1 to stop
      * serving (Shutdown), < 0 on a bad frame (the worker then exits). */
     int (*run)(void *ctx, const void *frame, size_t len, void **out, size_t *out_len);
@@ -39,7 +47,8 @@ typedef struct ppool__worker_ops {
 
 /* What open() is given. */
 typedef struct ppool__topen {
-    int workers;                   /* how many to start (>0) */
+    int workers;                   /* in: how many (0: all the transport has); out: how many */
+    const void *where;             /* transport-specific place (MPI: an MPI_Comm *), or NULL */
     const ppool__worker_ops *wops; /* the worker side */
     size_t max_frame;              /* frames larger than this are PPOOL_EPROTO */
 } ppool__topen;
@@ -50,9 +59,14 @@ typedef struct ppool__transport {
     const char *name;  /* "local", "mpi" */
     unsigned caps;     /* PPOOL__CAN_* */
     size_t state_size; /* bytes of state the core allocates, zeroed */
-    /* Starts o->workers workers. Returns 0, or < 0 with *err filled. MUST
-     * leave the state such that close() can be called on it. */
-    int (*open)(void *st, const ppool__topen *o, char *err, size_t errlen);
+    /* 1 when this process was started to use this transport (an MPI
+     * launcher's environment, MPI already initialised); for "auto". */
+    int (*detect)(void);
+    /* Starts o->workers workers. Returns 0 on the master, PPOOL_WORKER where
+     * this process served as a worker until the master shut the pool down
+     * (MPI ranks > 0), or < 0 with *err filled. MUST leave the state such
+     * that close() can be called on it. */
+    int (*open)(void *st, ppool__topen *o, char *err, size_t errlen);
     /* Stops every worker and releases everything; blocks until no worker
      * process is left. Safe after a failed open. */
     void (*close)(void *st);
@@ -71,11 +85,21 @@ typedef struct ppool__transport {
      * it has read what it had) and starts a fresh one in that slot; its
      * Hello arrives as a frame. NULL without PPOOL__CAN_RESPAWN. */
     int (*respawn)(void *st, int worker);
-    /* Kills the worker in `worker` now (SIGKILL), or all of them when
-     * worker < 0; their deaths are reported by recv(). */
+    /* Stops the worker in `worker` now, or all of them when worker < 0:
+     * SIGKILL with PPOOL__CAN_KILL (deaths reported by recv()); otherwise
+     * gives it up: close() will not wait for it. */
     int (*kill)(void *st, int worker);
+    /* The item worker `worker` was running when it died, from its `current`
+     * words: 0 with *job and *index1 (index + 1) set, or -1 if unknown.
+     * NULL where workers share no memory with the master. */
+    int (*culprit)(void *st, int worker, uint64_t *job, uint64_t *index1);
 } ppool__transport;
 
-extern const ppool__transport ppool__local_transport;
+/* ---- transport.c: the table of transports built into this library ---- */
+/* The transport called `name` ("auto": the first whose detect() says yes,
+ * else local); NULL if none is built by that name. */
+const ppool__transport *ppool__transport_find(const char *name);
+/* "local, mpi": the names built in. */
+const char *ppool__transports_built(void);
 
 #endif /* PPOOL_TRANSPORT_H */

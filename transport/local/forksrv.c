@@ -115,12 +115,14 @@ int ppool__read_frame(int fd, void **frame, size_t *len, size_t max)
 }
 
 /* The worker process: Hello, then frames until EOF or Shutdown. Never returns. */
-static void worker_main(int fd, int slot, const ppool__worker_ops *wops, size_t max_frame)
+static void worker_main(int fd, int slot, const ppool__worker_ops *wops, size_t max_frame,
+                        volatile uint64_t *current)
 {
     void *out = NULL, *in = NULL;
     size_t out_len = 0, in_len = 0;
     int code = 0;
-    if (wops->start(wops->ctx, slot, &out, &out_len) != 0 || ppool__write_frame(fd, out, out_len)) {
+    if (wops->start(wops->ctx, slot, current, &out, &out_len) != 0 ||
+        ppool__write_frame(fd, out, out_len)) {
         code = 3;
         goto done;
     }
@@ -198,7 +200,8 @@ static int is_kid(const pid_t *kids, int nkids, pid_t pid)
 }
 
 /* The server loop. Never returns. */
-static void server_main(int ctl, const ppool__worker_ops *wops, size_t max_frame)
+static void server_main(int ctl, const ppool__worker_ops *wops, size_t max_frame,
+                        volatile uint64_t *current)
 {
     sigset_t chld;
     sigemptyset(&chld);
@@ -252,7 +255,7 @@ static void server_main(int ctl, const ppool__worker_ops *wops, size_t max_frame
             pid_t parent = getppid();
             prctl(PR_SET_PDEATHSIG, SIGKILL);
             if (getppid() != parent) _exit(6); /* the server is already gone */
-            worker_main(sv[1], m.slot, wops, max_frame);
+            worker_main(sv[1], m.slot, wops, max_frame, current ? current + 2 * m.slot : NULL);
         }
         if (pid < 0) {
             fsmsg f = {.op = FS_FAILED, .slot = m.slot, .status = errno};
@@ -285,7 +288,8 @@ static void server_main(int ctl, const ppool__worker_ops *wops, size_t max_frame
     _exit(0);
 }
 
-pid_t ppool__forksrv_start(const ppool__worker_ops *wops, size_t max_frame, int *ctl)
+pid_t ppool__forksrv_start(const ppool__worker_ops *wops, size_t max_frame,
+                           volatile uint64_t *current, int *ctl)
 {
     int sv[2];
     /* Buffered output would otherwise be written again by the children. */
@@ -311,7 +315,7 @@ pid_t ppool__forksrv_start(const ppool__worker_ops *wops, size_t max_frame, int 
             prctl(PR_SET_PDEATHSIG, SIGKILL);
             if (getppid() != master) _exit(0);
         }
-        server_main(sv[1], wops, max_frame);
+        server_main(sv[1], wops, max_frame, current);
     }
     int err = errno;
     close(sv[1]);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -52,6 +53,7 @@ typedef struct local_st {
     int evfd;
     size_t max_frame;
     evq *eh, *et;
+    volatile uint64_t *current; /* 2 words per worker, MAP_SHARED with them */
     struct pollfd *pfd;
     int *pslot;
 } local_st;
@@ -232,6 +234,18 @@ static int read_chan(local_st *s, int slot)
     return 0;
 }
 
+/* A wait(2) status in words. */
+static void describe_death(char *buf, size_t n, int w, int pid, int status)
+{
+    if (WIFSIGNALED(status))
+        snprintf(buf, n, "worker %d (pid %d) died with signal %d (%s)", w, pid, WTERMSIG(status),
+                 strsignal(WTERMSIG(status)));
+    else if (WIFEXITED(status))
+        snprintf(buf, n, "worker %d (pid %d) exited with status %d", w, pid, WEXITSTATUS(status));
+    else
+        snprintf(buf, n, "worker %d (pid %d) was lost", w, pid);
+}
+
 /* Reports the end of workers whose process is gone, after their last frames. */
 static void settle(local_st *s)
 {
@@ -244,8 +258,8 @@ static void settle(local_st *s)
         }
         if (c->pid && c->exited) {
             read_chan(s, i); /* whatever it wrote before it died */
-            ppool__event ev = {
-                .kind = PPOOL__EV_DEAD, .worker = i, .status = c->status, .pid = c->pid};
+            ppool__event ev = {.kind = PPOOL__EV_DEAD, .worker = i, .pid = c->pid};
+            describe_death(ev.why, sizeof ev.why, i, c->pid, c->status);
             reset_chan(c);
             push_event(s, &ev);
         }
@@ -388,6 +402,8 @@ static void local_close(void *st)
     ppool__event ev;
     while (pop_event(s, &ev))
         if (ev.kind == PPOOL__EV_FRAME) free(ev.frame);
+    if (s->current) munmap((void *)s->current, 2 * sizeof(uint64_t) * (size_t)s->n);
+    s->current = NULL;
     free(s->c);
     free(s->pfd);
     free(s->pslot);
@@ -396,7 +412,7 @@ static void local_close(void *st)
     s->pslot = NULL;
 }
 
-static int local_open(void *st, const ppool__topen *o, char *err, size_t errlen)
+static int local_open(void *st, ppool__topen *o, char *err, size_t errlen)
 {
     local_st *s = st;
     s->ctl = s->evfd = -1;
@@ -418,8 +434,11 @@ static int local_open(void *st, const ppool__topen *o, char *err, size_t errlen)
         snprintf(err, errlen, "eventfd: %s", strerror(errno));
         return PPOOL_ESYS;
     }
+    void *cur = mmap(NULL, 2 * sizeof(uint64_t) * (size_t)s->n, PROT_READ | PROT_WRITE,
+                     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    s->current = cur == MAP_FAILED ? NULL : cur; /* without it, deaths bisect */
     int ctl;
-    pid_t pid = ppool__forksrv_start(o->wops, o->max_frame, &ctl);
+    pid_t pid = ppool__forksrv_start(o->wops, o->max_frame, s->current, &ctl);
     if (pid < 0) {
         snprintf(err, errlen, "cannot fork the fork server: %s", strerror((int)-pid));
         return PPOOL_ESYS;
@@ -439,9 +458,26 @@ static int local_open(void *st, const ppool__topen *o, char *err, size_t errlen)
     return 0;
 }
 
+static int local_culprit(void *st, int worker, uint64_t *job, uint64_t *index1)
+{
+    local_st *s = st;
+    if (!s->current || worker < 0 || worker >= s->n) return -1;
+    *job = __atomic_load_n(&s->current[2 * worker], __ATOMIC_RELAXED);
+    *index1 = __atomic_load_n(&s->current[2 * worker + 1], __ATOMIC_ACQUIRE);
+    return *index1 ? 0 : -1;
+}
+
+/* Always usable: the fallback of "auto". */
+static int local_detect(void)
+{
+    return 1;
+}
+
 const ppool__transport ppool__local_transport = {
     .name = "local",
-    .caps = PPOOL__CAN_RESPAWN | PPOOL__CAN_KILL,
+    .caps = PPOOL__CAN_RESPAWN | PPOOL__CAN_KILL | PPOOL__CAN_PIN | PPOOL__INHERITS,
+    .detect = local_detect,
+    .culprit = local_culprit,
     .state_size = sizeof(local_st),
     .open = local_open,
     .close = local_close,
