@@ -1,0 +1,508 @@
+/* mpi.c: the MPI transport: rank 0 is the master, ranks 1..n serve frames as workers. */
+#include <errno.h>
+#include <mpi.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mpi_impl.h"
+#include "ppool.h"
+
+typedef struct pend {
+    MPI_Request req;
+    void *buf;
+    struct pend *next;
+} pend;
+
+typedef struct evq {
+    ppool__event ev;
+    struct evq *next;
+} evq;
+
+typedef struct mpi_st {
+    MPI_Comm comm; /* ppool's duplicate, MPI_COMM_NULL when none */
+    int rank, size, n;
+    size_t max_frame;
+    int evfd;      /* wake() */
+    pend *sends;   /* Isends not yet complete */
+    evq *eh, *et;  /* events made here (deaths) */
+    char *gone;    /* per rank: given up (lost, broken, or abandoned) */
+    char *bye;     /* per rank: said PPOOL__CTL_BYE */
+    char *beats;   /* per rank: sends heartbeats, so silence means lost */
+    double *heard; /* per rank: when it was last heard from */
+    double active; /* last time a message moved: drives the spin/backoff */
+    double beat_at;
+} mpi_st;
+
+/* ---- MPI's life in this process ---- */
+
+static int initialised_here; /* ppool called MPI_Init_thread, so it finalises */
+
+static void finalize_at_exit(void)
+{
+    int fin = 0;
+    MPI_Finalized(&fin);
+    if (!fin) MPI_Finalize();
+}
+
+/* Initialises MPI if nobody has; checks the thread level ppool needs (one
+ * thread at a time: its dispatcher). */
+static int ensure_mpi(char *err, size_t errlen)
+{
+    int init = 0, fin = 0, level = 0;
+    MPI_Finalized(&fin);
+    if (fin) {
+        snprintf(err, errlen, "MPI is already finalised in this process");
+        return PPOOL_ETRANSPORT;
+    }
+    MPI_Initialized(&init);
+    if (!init) {
+        if (MPI_Init_thread(NULL, NULL, MPI_THREAD_MULTIPLE, &level) != MPI_SUCCESS) {
+            snprintf(err, errlen, "MPI_Init_thread failed");
+            return PPOOL_ETRANSPORT;
+        }
+        initialised_here = 1;
+        atexit(finalize_at_exit);
+    }
+    MPI_Query_thread(&level);
+    if (level < MPI_THREAD_SERIALIZED) {
+        snprintf(err, errlen,
+                 "MPI was initialised at thread level %d; ppool's dispatcher thread needs "
+                 "MPI_THREAD_SERIALIZED or MPI_THREAD_MULTIPLE",
+                 level);
+        return PPOOL_ETRANSPORT;
+    }
+    return 0;
+}
+
+/* A launcher's count of processes in the environment, 0 if none says. */
+static long env_size(void)
+{
+    static const char *const vars[] = {"OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "PMI_SIZE",
+                                       "SLURM_STEP_NUM_TASKS", "MPI_LOCALNRANKS"};
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+        const char *v = getenv(vars[i]);
+        if (v && *v) return strtol(v, NULL, 10);
+    }
+    return 0;
+}
+
+/* Started by an MPI launcher with 2 or more processes, or MPI already up. */
+static int mpi_detect(void)
+{
+    int init = 0, fin = 0;
+    MPI_Initialized(&init);
+    MPI_Finalized(&fin);
+    if (init && !fin) {
+        int size = 1;
+        MPI_Comm_size(MPI_COMM_WORLD, &size);
+        return size > 1;
+    }
+    long size = env_size();
+    if (size) return size > 1;
+    return getenv("PMIX_RANK") || getenv("PMI_RANK") || getenv("OMPI_COMM_WORLD_RANK");
+}
+
+/* ---- shared pieces ---- */
+
+double ppool__mpi_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+void ppool__mpi_backoff(double idle, double cap, int fd)
+{
+    if (idle < PPOOL__MPI_SPIN) {
+        sched_yield(); /* spin politely: other ranks may share this core */
+        return;
+    }
+    double s = idle / 8;
+    if (s < 20e-6) s = 20e-6;
+    if (s > PPOOL__MPI_MAX_SLEEP) s = PPOOL__MPI_MAX_SLEEP;
+    if (cap >= 0 && s > cap) s = cap;
+    struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)(s * 1e9)};
+    struct pollfd pf = {.fd = fd, .events = POLLIN};
+    ppoll(&pf, fd >= 0 ? 1 : 0, &ts, NULL);
+}
+
+double ppool__mpi_lost_after(void)
+{
+    const char *v = getenv("PPOOL_LOST_AFTER");
+    double x = v && *v ? strtod(v, NULL) : 0;
+    return x > 0 ? x : 10.0;
+}
+
+int ppool__mpi_ctl(MPI_Comm comm, int rank, int word)
+{
+    return MPI_Send(&word, 1, MPI_INT, rank, PPOOL__TAG_CTL, comm) == MPI_SUCCESS
+               ? 0
+               : PPOOL_ETRANSPORT;
+}
+
+/* Receives a matched frame into a malloc'd buffer; PPOOL_EPROTO when it is
+ * over max (the message is received and dropped). */
+int ppool__mpi_take(MPI_Message *msg, MPI_Status *st, size_t max, void **frame, size_t *len)
+{
+    int count = 0;
+    MPI_Get_count(st, MPI_BYTE, &count);
+    int over = count < 0 || (size_t)count > max;
+    char *buf = malloc(count > 0 && !over ? (size_t)count : 1);
+    if (!buf) return PPOOL_ENOMEM;
+    if (over) {
+        char dummy;
+        MPI_Mrecv(&dummy, 0, MPI_BYTE, msg, MPI_STATUS_IGNORE); /* truncates: dropped */
+        free(buf);
+        return PPOOL_EPROTO;
+    }
+    if (MPI_Mrecv(buf, count, MPI_BYTE, msg, MPI_STATUS_IGNORE) != MPI_SUCCESS) {
+        free(buf);
+        return PPOOL_ETRANSPORT;
+    }
+    *frame = buf;
+    *len = (size_t)count;
+    return 0;
+}
+
+/* ---- the master's side ---- */
+
+static int push_event(mpi_st *s, const ppool__event *ev)
+{
+    evq *e = malloc(sizeof *e);
+    if (!e) return PPOOL_ENOMEM;
+    e->ev = *ev;
+    e->next = NULL;
+    if (s->et)
+        s->et->next = e;
+    else
+        s->eh = e;
+    s->et = e;
+    return 0;
+}
+
+static int pop_event(mpi_st *s, ppool__event *ev)
+{
+    evq *e = s->eh;
+    if (!e) return 0;
+    *ev = e->ev;
+    s->eh = e->next;
+    if (!s->eh) s->et = NULL;
+    free(e);
+    return 1;
+}
+
+/* Gives rank r up and reports its worker dead, saying why. */
+static void lose(mpi_st *s, int r, const char *how)
+{
+    if (s->gone[r]) return;
+    s->gone[r] = 1;
+    if (r > s->n) return;
+    ppool__event ev = {.kind = PPOOL__EV_DEAD, .worker = r - 1, .pid = -1};
+    snprintf(ev.why, sizeof ev.why, "worker %d (rank %d) %s", r - 1, r, how);
+    push_event(s, &ev);
+}
+
+/* Frees the Isends that completed. */
+static void reap_sends(mpi_st *s)
+{
+    for (pend **pp = &s->sends; *pp;) {
+        int done = 0;
+        MPI_Test(&(*pp)->req, &done, MPI_STATUS_IGNORE);
+        if (!done) {
+            pp = &(*pp)->next;
+            continue;
+        }
+        pend *d = *pp;
+        *pp = d->next;
+        free(d->buf);
+        free(d);
+    }
+}
+
+static int isend(mpi_st *s, int rank, void *buf, int count, MPI_Datatype type, int tag)
+{
+    pend *q = malloc(sizeof *q);
+    if (!q || MPI_Isend(buf, count, type, rank, tag, s->comm, &q->req) != MPI_SUCCESS) {
+        free(q);
+        free(buf);
+        return PPOOL_ETRANSPORT;
+    }
+    q->buf = buf;
+    q->next = s->sends;
+    s->sends = q;
+    return 0;
+}
+
+static void handle_ctl(mpi_st *s, int r, int word)
+{
+    if (word == PPOOL__CTL_BYE) s->bye[r] = 1;
+    if (word == PPOOL__CTL_BEAT) s->beats[r] = 1;
+    if (word == PPOOL__CTL_BROKEN) lose(s, r, "could not read a frame and was given up");
+}
+
+/* Takes one message if any: 1 with a frame event, 0 if none or control. */
+static int poll_once(mpi_st *s, ppool__event *ev)
+{
+    int flag = 0;
+    MPI_Message msg;
+    MPI_Status st;
+    if (MPI_Improbe(MPI_ANY_SOURCE, MPI_ANY_TAG, s->comm, &flag, &msg, &st) != MPI_SUCCESS)
+        return PPOOL_ETRANSPORT;
+    if (!flag) return 0;
+    int r = st.MPI_SOURCE;
+    s->active = s->heard[r] = ppool__mpi_now();
+    if (st.MPI_TAG == PPOOL__TAG_CTL) {
+        int word = 0;
+        MPI_Mrecv(&word, 1, MPI_INT, &msg, MPI_STATUS_IGNORE);
+        handle_ctl(s, r, word);
+        return 0;
+    }
+    void *frame = NULL;
+    size_t len = 0;
+    int rc = ppool__mpi_take(&msg, &st, s->max_frame, &frame, &len);
+    if (rc == PPOOL_EPROTO || s->gone[r] || r > s->n) {
+        if (rc == PPOOL_EPROTO) lose(s, r, "sent a frame over the size limit and was given up");
+        free(frame);
+        return 0;
+    }
+    if (rc) return rc;
+    *ev = (ppool__event){.kind = PPOOL__EV_FRAME, .worker = r - 1, .frame = frame, .len = len};
+    return 1;
+}
+
+/* Heartbeats both ways: the master says it is alive, and a worker rank that
+ * beats but has been silent too long is lost (mpirun --enable-recovery). */
+static void check_beats(mpi_st *s, double now)
+{
+    if (now - s->beat_at < PPOOL__MPI_BEAT) return;
+    s->beat_at = now;
+    double lost = ppool__mpi_lost_after();
+    for (int r = 1; r < s->size; r++) {
+        if (s->gone[r] || s->bye[r]) continue;
+        int *w = malloc(sizeof *w);
+        if (w) {
+            *w = PPOOL__CTL_BEAT;
+            isend(s, r, w, 1, MPI_INT, PPOOL__TAG_CTL);
+        }
+        if (s->beats[r] && now - s->heard[r] > lost) {
+            char how[80];
+            snprintf(how, sizeof how, "was lost (silent for %.0f s)", now - s->heard[r]);
+            lose(s, r, how);
+        }
+    }
+}
+
+static int drain_wake(mpi_st *s)
+{
+    uint64_t v;
+    int woken = 0;
+    while (read(s->evfd, &v, sizeof v) > 0) woken = 1;
+    return woken;
+}
+
+static int mpi_recv(void *st, ppool__event *ev, double timeout)
+{
+    mpi_st *s = st;
+    memset(ev, 0, sizeof *ev);
+    double t0 = ppool__mpi_now(), deadline = timeout < 0 ? -1 : t0 + timeout;
+    for (;;) {
+        if (pop_event(s, ev)) return 0;
+        reap_sends(s);
+        int rc = poll_once(s, ev);
+        if (rc) return rc < 0 ? rc : 0;
+        double now = ppool__mpi_now();
+        check_beats(s, now);
+        if (s->eh) continue;
+        if (drain_wake(s) || (deadline >= 0 && now >= deadline)) return 0;
+        ppool__mpi_backoff(now - s->active, deadline < 0 ? -1 : deadline - now, s->evfd);
+    }
+}
+
+static int mpi_send(void *st, int worker, void *frame, size_t len)
+{
+    mpi_st *s = st;
+    int r = worker + 1;
+    if (worker < 0 || worker >= s->n || s->gone[r]) {
+        free(frame);
+        return worker < 0 || worker >= s->n ? PPOOL_EINVAL : PPOOL_EWORKER;
+    }
+    s->active = ppool__mpi_now();
+    return isend(s, r, frame, (int)len, MPI_BYTE, PPOOL__TAG_FRAME);
+}
+
+static void mpi_wake(void *st)
+{
+    mpi_st *s = st;
+    uint64_t one = 1;
+    if (s->evfd >= 0) (void)!write(s->evfd, &one, sizeof one);
+}
+
+/* A rank cannot be killed: it is given up, and close() does not wait for it. */
+static int mpi_kill(void *st, int worker)
+{
+    mpi_st *s = st;
+    for (int r = 1; r <= s->n; r++)
+        if (worker < 0 || r == worker + 1) lose(s, r, "was given up by the master");
+    return 0;
+}
+
+/* Every rank that is still there says goodbye; 1 when they all did. */
+static int all_said_bye(mpi_st *s)
+{
+    for (int r = 1; r < s->size; r++)
+        if (!s->gone[r] && !s->bye[r]) return 0;
+    return 1;
+}
+
+/* Releases every rank and waits (bounded) for the goodbyes, so no message
+ * of this pool is left when its communicator is freed. Ranks given up are
+ * not waited for: then the communicator is kept (never reused) instead. */
+static void master_close(mpi_st *s)
+{
+    int *words = malloc(sizeof(int) * (size_t)s->size);
+    for (int r = 1; words && r < s->size; r++) {
+        words[r] = PPOOL__CTL_RELEASE;
+        MPI_Request q;
+        if (MPI_Isend(&words[r], 1, MPI_INT, r, PPOOL__TAG_CTL, s->comm, &q) == MPI_SUCCESS)
+            MPI_Request_free(&q);
+    }
+    double until = ppool__mpi_now() + PPOOL__MPI_CLOSE_SECONDS;
+    ppool__event ev;
+    while (!all_said_bye(s) && ppool__mpi_now() < until) {
+        if (poll_once(s, &ev) == 1) free(ev.frame);
+        reap_sends(s);
+        ppool__mpi_backoff(ppool__mpi_now() - s->active, -1, -1);
+    }
+    int clean = 1;
+    for (int r = 1; r < s->size; r++) clean &= s->bye[r];
+    for (pend *q = s->sends, *nx; q; q = nx) {
+        nx = q->next;
+        if (clean)
+            MPI_Wait(&q->req, MPI_STATUS_IGNORE);
+        else
+            MPI_Request_free(&q->req);
+        if (clean) free(q->buf); /* a freed request may still read its buffer: leak it */
+        free(q);
+    }
+    s->sends = NULL;
+    if (clean) MPI_Comm_free(&s->comm);
+    s->comm = MPI_COMM_NULL;
+    free(words); /* the releases were small and are delivered eagerly */
+}
+
+static void mpi_close(void *st)
+{
+    mpi_st *s = st;
+    if (s->comm != MPI_COMM_NULL && s->rank == 0) master_close(s);
+    if (s->comm != MPI_COMM_NULL) MPI_Comm_free(&s->comm);
+    s->comm = MPI_COMM_NULL;
+    ppool__event ev;
+    while (pop_event(s, &ev)) {
+    }
+    if (s->evfd >= 0) close(s->evfd);
+    s->evfd = -1;
+    free(s->gone);
+    free(s->bye);
+    free(s->beats);
+    free(s->heard);
+    s->gone = s->bye = s->beats = NULL;
+    s->heard = NULL;
+}
+
+/* The master's state for ranks 1..size-1. */
+static int master_open(mpi_st *s, char *err, size_t errlen)
+{
+    size_t k = (size_t)s->size;
+    s->gone = calloc(k, 1);
+    s->bye = calloc(k, 1);
+    s->beats = calloc(k, 1);
+    s->heard = calloc(k, sizeof *s->heard);
+    s->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (!s->gone || !s->bye || !s->beats || !s->heard || s->evfd < 0) {
+        snprintf(err, errlen, "out of memory (or eventfd: %s) for %d ranks", strerror(errno),
+                 s->size);
+        return PPOOL_ENOMEM;
+    }
+    s->active = s->beat_at = ppool__mpi_now();
+    for (int r = 0; r < s->size; r++) s->heard[r] = s->active;
+    return 0;
+}
+
+/* Duplicates the communicator and checks its size against the workers asked. */
+static int join_comm(mpi_st *s, ppool__topen *o, char *err, size_t errlen)
+{
+    MPI_Comm base = o->where ? *(const MPI_Comm *)o->where : MPI_COMM_WORLD;
+    if (MPI_Comm_dup(base, &s->comm) != MPI_SUCCESS) {
+        snprintf(err, errlen, "MPI_Comm_dup of the pool's communicator failed");
+        return PPOOL_ETRANSPORT;
+    }
+    MPI_Comm_set_name(s->comm, "ppool");
+    MPI_Comm_set_errhandler(s->comm, MPI_ERRORS_RETURN);
+    MPI_Comm_rank(s->comm, &s->rank);
+    MPI_Comm_size(s->comm, &s->size);
+    if (s->size < 2) {
+        snprintf(err, errlen,
+                 "the MPI communicator has %d rank: a pool needs a master and at least one "
+                 "worker rank (mpirun -n 2 or more)",
+                 s->size);
+        return PPOOL_ETRANSPORT;
+    }
+    if (o->workers > s->size - 1) {
+        snprintf(err, errlen, "workers = %d, but the communicator has only %d worker ranks",
+                 o->workers, s->size - 1);
+        return PPOOL_EINVAL;
+    }
+    s->n = o->workers ? o->workers : s->size - 1;
+    o->workers = s->n;
+    return 0;
+}
+
+static int mpi_open(void *st, ppool__topen *o, char *err, size_t errlen)
+{
+    mpi_st *s = st;
+    s->comm = MPI_COMM_NULL;
+    s->evfd = -1;
+    s->max_frame = o->max_frame;
+    if (!o->where && !mpi_detect()) {
+        snprintf(err, errlen,
+                 "transport 'mpi' needs an MPI launcher: run the program under mpirun or srun "
+                 "with 2 or more processes");
+        return PPOOL_ETRANSPORT;
+    }
+    int rc = ensure_mpi(err, errlen);
+    if (rc == 0) rc = join_comm(s, o, err, errlen);
+    if (rc) return rc;
+    if (s->rank > 0) {
+        ppool__mpi_worker wk = {.comm = s->comm,
+                                .rank = s->rank,
+                                .serves = s->rank <= s->n,
+                                .wops = o->wops,
+                                .max_frame = o->max_frame};
+        rc = ppool__mpi_serve(&wk, err, errlen);
+        MPI_Comm_free(&s->comm);
+        s->comm = MPI_COMM_NULL;
+        return rc ? rc : PPOOL_WORKER;
+    }
+    return master_open(s, err, errlen);
+}
+
+const ppool__transport ppool__mpi_transport = {
+    .name = "mpi",
+    .caps = 0, /* ranks are neither forked, killed, replaced nor pinned by ppool */
+    .state_size = sizeof(mpi_st),
+    .detect = mpi_detect,
+    .open = mpi_open,
+    .close = mpi_close,
+    .send = mpi_send,
+    .recv = mpi_recv,
+    .wake = mpi_wake,
+    .respawn = NULL,
+    .kill = mpi_kill,
+    .culprit = NULL,
+};

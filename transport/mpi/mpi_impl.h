@@ -1,0 +1,52 @@
+/* mpi_impl.h: what the MPI transport's master side (mpi.c) and worker side (serve.c) share. */
+#ifndef PPOOL_MPI_IMPL_H
+#define PPOOL_MPI_IMPL_H
+
+#include <mpi.h>
+#include <stddef.h>
+
+#include "transport.h"
+
+#define PPOOL__MPI_SPIN          100e-6 /* after a message moved, poll this long without sleeping */
+#define PPOOL__MPI_MAX_SLEEP     1e-3   /* the longest nap between polls of an idle rank */
+#define PPOOL__MPI_BEAT          0.5    /* seconds between heartbeats */
+#define PPOOL__MPI_CLOSE_SECONDS 10.0   /* how long close() waits for the ranks' goodbyes */
+
+/* A worker rank's serve loop. */
+typedef struct ppool__mpi_worker {
+    MPI_Comm comm;
+    int rank;
+    int serves; /* 0: a rank beyond the pool's size, which only waits for its release */
+    const ppool__worker_ops *wops;
+    size_t max_frame;
+} ppool__mpi_worker;
+
+/* Serves frames from rank 0 until it releases this rank. 0, or < 0 with
+ * *err filled when the master was lost. */
+int ppool__mpi_serve(ppool__mpi_worker *w, char *err, size_t errlen);
+
+/* Monotonic seconds. */
+double ppool__mpi_now(void);
+/* Sleeps between polls: yields while `idle` (seconds since a message moved)
+ * is under PPOOL__MPI_SPIN, then naps longer the longer it has been idle, at
+ * most `cap` seconds (< 0: no cap); a readable `fd` (>= 0) ends the nap. */
+void ppool__mpi_backoff(double idle, double cap, int fd);
+/* Sends one control word (blocking; control words are small and eager). */
+int ppool__mpi_ctl(MPI_Comm comm, int rank, int word);
+/* Receives a matched frame into a malloc'd buffer (PPOOL_EPROTO over max). */
+int ppool__mpi_take(MPI_Message *msg, MPI_Status *st, size_t max, void **frame, size_t *len);
+/* Seconds of silence after which a rank that sends heartbeats is lost
+ * (PPOOL_LOST_AFTER, default 10). */
+double ppool__mpi_lost_after(void);
+
+/* Every tag ppool uses on its own communicator. */
+enum { PPOOL__TAG_FRAME = 1, PPOOL__TAG_CTL = 2 };
+/* Control words (PPOOL__TAG_CTL, one int). */
+enum {
+    PPOOL__CTL_RELEASE = 1, /* master -> rank: leave the serve loop (ppool_open: PPOOL_WORKER) */
+    PPOOL__CTL_BYE,         /* rank -> master: left; nothing more comes from it */
+    PPOOL__CTL_BEAT,        /* either way: alive */
+    PPOOL__CTL_BROKEN,      /* rank -> master: it could not read a frame; it takes no more */
+};
+
+#endif

@@ -1,0 +1,164 @@
+/* serve.c: the MPI transport's worker side: a rank's serve loop, its results and heartbeats. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "mpi_impl.h"
+#include "ppool.h"
+
+/* A thread that tells the master this rank is alive while a task runs
+ * (only with MPI_THREAD_MULTIPLE). */
+typedef struct beat {
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int running, stop;
+    MPI_Comm comm;
+} beat;
+
+static void *beat_main(void *arg)
+{
+    beat *b = arg;
+    pthread_mutex_lock(&b->mu);
+    while (!b->stop) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += (long)(PPOOL__MPI_BEAT * 1e9);
+        ts.tv_sec += ts.tv_nsec / 1000000000L;
+        ts.tv_nsec %= 1000000000L;
+        pthread_cond_timedwait(&b->cv, &b->mu, &ts);
+        if (b->stop) break;
+        static const int word = PPOOL__CTL_BEAT;
+        MPI_Request q; /* never waited for: a dead master must not block this thread */
+        if (MPI_Isend(&word, 1, MPI_INT, 0, PPOOL__TAG_CTL, b->comm, &q) == MPI_SUCCESS)
+            MPI_Request_free(&q);
+    }
+    pthread_mutex_unlock(&b->mu);
+    return NULL;
+}
+
+static void beat_start(beat *b, MPI_Comm comm)
+{
+    int level = 0;
+    MPI_Query_thread(&level);
+    b->comm = comm;
+    pthread_mutex_init(&b->mu, NULL);
+    pthread_cond_init(&b->cv, NULL);
+    b->running = level >= MPI_THREAD_MULTIPLE && pthread_create(&b->th, NULL, beat_main, b) == 0;
+}
+
+static void beat_stop(beat *b)
+{
+    if (b->running) {
+        pthread_mutex_lock(&b->mu);
+        b->stop = 1;
+        pthread_cond_signal(&b->cv);
+        pthread_mutex_unlock(&b->mu);
+        pthread_join(b->th, NULL);
+    }
+    pthread_cond_destroy(&b->cv);
+    pthread_mutex_destroy(&b->mu);
+}
+
+/* A control word from the master, if one is waiting: its value, or 0. */
+static int take_ctl(ppool__mpi_worker *w)
+{
+    int flag = 0, word = 0;
+    MPI_Message msg;
+    MPI_Status st;
+    MPI_Improbe(0, PPOOL__TAG_CTL, w->comm, &flag, &msg, &st);
+    if (flag) MPI_Mrecv(&word, 1, MPI_INT, &msg, MPI_STATUS_IGNORE);
+    return word;
+}
+
+/* Sends a result frame (taking it), watching for a release meanwhile: a
+ * master that terminated may never receive it. 1 when released. */
+static int send_result(ppool__mpi_worker *w, void *out, size_t len)
+{
+    MPI_Request q;
+    if (MPI_Isend(out, (int)len, MPI_BYTE, 0, PPOOL__TAG_FRAME, w->comm, &q) != MPI_SUCCESS) {
+        free(out);
+        return 0;
+    }
+    double t0 = ppool__mpi_now();
+    for (;;) {
+        int done = 0;
+        MPI_Test(&q, &done, MPI_STATUS_IGNORE);
+        if (done) break;
+        if (take_ctl(w) == PPOOL__CTL_RELEASE) {
+            MPI_Request_free(&q); /* its buffer may still be read: left to the process */
+            return 1;
+        }
+        ppool__mpi_backoff(ppool__mpi_now() - t0, -1, -1);
+    }
+    free(out);
+    return 0;
+}
+
+/* Runs one frame; 1 when this rank was released meanwhile. *broken is set
+ * (and the master told) when the frame could not be read. */
+static int run_frame(ppool__mpi_worker *w, void *frame, size_t len, int *broken)
+{
+    void *out = NULL;
+    size_t out_len = 0;
+    int r = *broken ? 0 : w->wops->run(w->wops->ctx, frame, len, &out, &out_len);
+    free(frame);
+    if (r < 0) {
+        free(out);
+        *broken = 1;
+        ppool__mpi_ctl(w->comm, 0, PPOOL__CTL_BROKEN);
+        return 0;
+    }
+    return out ? send_result(w, out, out_len) : 0;
+}
+
+int ppool__mpi_serve(ppool__mpi_worker *w, char *err, size_t errlen)
+{
+    beat b = {0};
+    if (w->serves) beat_start(&b, w->comm);
+    double active = ppool__mpi_now(), heard = active, lost = ppool__mpi_lost_after();
+    int master_beats = 0, broken = 0, released = 0, rc = 0;
+    while (!released) {
+        int flag = 0;
+        MPI_Message msg;
+        MPI_Status st;
+        if (MPI_Improbe(0, MPI_ANY_TAG, w->comm, &flag, &msg, &st) != MPI_SUCCESS) {
+            snprintf(err, errlen, "rank %d: MPI_Improbe failed", w->rank);
+            rc = PPOOL_ETRANSPORT;
+            break;
+        }
+        double now = ppool__mpi_now();
+        if (!flag) {
+            if (master_beats && now - heard > lost) {
+                snprintf(err, errlen, "rank %d: the master (rank 0) was lost (silent for %.0f s)",
+                         w->rank, now - heard);
+                rc = PPOOL_ETRANSPORT;
+                break;
+            }
+            ppool__mpi_backoff(now - active, -1, -1);
+            continue;
+        }
+        heard = now;
+        if (st.MPI_TAG == PPOOL__TAG_CTL) {
+            int word = 0;
+            MPI_Mrecv(&word, 1, MPI_INT, &msg, MPI_STATUS_IGNORE);
+            released = word == PPOOL__CTL_RELEASE;
+            master_beats |= word == PPOOL__CTL_BEAT;
+            continue;
+        }
+        void *frame = NULL;
+        size_t len = 0;
+        int t = ppool__mpi_take(&msg, &st, w->max_frame, &frame, &len);
+        if (t == 0) released = run_frame(w, frame, len, &broken);
+        if (t == PPOOL_EPROTO &&
+            !broken) { /* over the frame limit: this rank is not to be trusted */
+            broken = 1;
+            ppool__mpi_ctl(w->comm, 0, PPOOL__CTL_BROKEN);
+        }
+        active = ppool__mpi_now();
+    }
+    if (w->serves) beat_stop(&b);
+    if (rc == 0) ppool__mpi_ctl(w->comm, 0, PPOOL__CTL_BYE);
+    return rc;
+}
