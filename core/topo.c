@@ -62,7 +62,9 @@ static int usable_objs(hwloc_topology_t t, hwloc_const_bitmap_t set, hwloc_obj_t
     return n;
 }
 
-int ppool__cgroup_quota(const char *proc_cgroup, const char *root)
+/* Exported (not public API) for ppoolrun --info, which reports it. */
+__attribute__((visibility("default"))) int ppool__cgroup_quota(const char *proc_cgroup,
+                                                               const char *root)
 {
     FILE *f = fopen(proc_cgroup, "r");
     if (!f) return 0;

@@ -1,35 +1,351 @@
-/* ppoolrun.c: reports what a default pool would be here (cores, workers, binding); launch modes
- * come later. */
+/* ppoolrun.c: runs a program on a local or an MPI pool, or reports the topology (ppoolrun(1)). */
+#include <errno.h>
+#include <getopt.h>
+#include <hwloc.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <ppool.h>
 
-int main(int argc, char **argv)
+/* Internal to the library (core/topo.c), exported for this report only, not public API: the
+ * CPUs granted by the tightest cgroup CPU quota (v2 cpu.max, v1 cpu.cfs_quota_us over
+ * cpu.cfs_period_us) from the process's cgroup, read from proc_cgroup, up to the root of the
+ * hierarchy mounted at root, rounded up; 0 when no quota applies. */
+int ppool__cgroup_quota(const char *proc_cgroup, const char *root);
+
+#ifndef PPOOL_MPIRUN_DEFAULT
+#define PPOOL_MPIRUN_DEFAULT "mpirun" /* CMake found no mpiexec: look it up in PATH */
+#endif
+#define EXIT_USAGE 2
+
+enum mode { MODE_NONE, MODE_INFO, MODE_LOCAL, MODE_MPI };
+
+/* What the command line asks for. */
+struct request {
+    enum mode mode;
+    int workers; /* -n; 0 when not given */
+    char **prog; /* the program and its arguments, NULL-terminated; NULL when none */
+};
+
+static void usage(FILE *f)
 {
-    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        printf("usage: ppoolrun [--info]\n"
-               "  --info   print the ppool version, the usable cores and the default pool here\n"
-               "Environment: PPOOL_WORKERS, PPOOL_TRANSPORT, PPOOL_BIND, PPOOL_CHUNKSIZE,\n"
-               "PPOOL_PROGRESS, PPOOL_DEBUG (see docs/guide.md).\n");
-        return 0;
+    fprintf(f,
+            "usage: ppoolrun --local [-n N] [--] PROGRAM [ARGS...]\n"
+            "       ppoolrun --mpi [-n N] [--] PROGRAM [ARGS...]\n"
+            "       ppoolrun --info\n"
+            "       ppoolrun --help\n"
+            "\n"
+            "Runs PROGRAM, a program that opens a ppool pool, with a pool of N workers.\n"
+            "  --local   exec PROGRAM with PPOOL_TRANSPORT=local and PPOOL_WORKERS=N: the pool\n"
+            "            forks N local workers (no -n: PPOOL_WORKERS as set, else the usable\n"
+            "            cores)\n"
+            "  --mpi     exec mpirun with N+1 ranks of PROGRAM and PPOOL_TRANSPORT=mpi: rank 0\n"
+            "            is the master, ranks 1..N the workers (no -n: N = the usable cores).\n"
+            "            Adds --oversubscribe when N+1 exceeds the usable cores, exports every\n"
+            "            PPOOL_* variable to the ranks (-x) and, as root, sets\n"
+            "            OMPI_ALLOW_RUN_AS_ROOT=1 and OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1\n"
+            "  -n N      the number of workers, a positive integer\n"
+            "  --info    print the ppool version, the machine (hwloc packages, cores, PUs), the\n"
+            "            allowed cpuset and binding, the cgroup CPU quota, the usable cores,\n"
+            "            the transports built, and the default pool with its workers' cpusets\n"
+            "  --help    print this help\n"
+            "  --        end of ppoolrun's options: what follows is PROGRAM\n"
+            "\n"
+            "Environment:\n"
+            "  PPOOL_MPIRUN     the mpirun --mpi runs (default %s)\n"
+            "  PPOOL_WORKERS, PPOOL_TRANSPORT, PPOOL_BIND, PPOOL_CHUNKSIZE, PPOOL_PROGRESS,\n"
+            "  PPOOL_DEBUG      read by the pool in PROGRAM and by --info\n"
+            "\n"
+            "Exit status: PROGRAM's (under --mpi, mpirun's); 2 for a bad command line; 127\n"
+            "when PROGRAM or mpirun is not found, 126 when it cannot be executed; 1 when\n"
+            "--info cannot open a pool.\n"
+            "\n"
+            "See ppoolrun(1) and ppool(3).\n",
+            PPOOL_MPIRUN_DEFAULT);
+}
+
+/* Parses -n's value into *n: 0, or EXIT_USAGE with a message naming the argument. */
+static int parse_workers(const char *s, int *n)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v <= 0 || v >= INT_MAX) {
+        fprintf(stderr, "ppoolrun: -n: '%s' is not a positive integer (the number of workers)\n",
+                s);
+        return EXIT_USAGE;
     }
-    if (argc > 1 && strcmp(argv[1], "--info") != 0) {
-        fprintf(stderr, "ppoolrun: unknown argument '%s' (try --help)\n", argv[1]);
-        return 2;
+    *n = (int)v;
+    return 0;
+}
+
+/* Sets r->mode once; EXIT_USAGE when a mode was already given. */
+static int set_mode(struct request *r, enum mode m)
+{
+    if (r->mode != MODE_NONE && r->mode != m) {
+        fprintf(stderr, "ppoolrun: give only one of --local, --mpi, --info\n");
+        return EXIT_USAGE;
     }
-    printf("ppool %s\nusable cores: %d\n", ppool_version(), ppool_cpu_count());
+    r->mode = m;
+    return 0;
+}
+
+/* Checks that the mode, -n and PROGRAM fit together; 0 or EXIT_USAGE. */
+static int check_request(const struct request *r)
+{
+    const char *why = NULL;
+    if (r->mode == MODE_NONE)
+        why = r->prog ? "give --local or --mpi before PROGRAM" : "give --local, --mpi or --info";
+    else if (r->mode == MODE_INFO && (r->prog || r->workers))
+        why = "--info takes neither -n nor a PROGRAM";
+    else if (r->mode != MODE_INFO && !r->prog)
+        why = r->mode == MODE_MPI ? "--mpi needs a PROGRAM" : "--local needs a PROGRAM";
+    if (!why) return 0;
+    fprintf(stderr, "ppoolrun: %s (try --help)\n", why);
+    return EXIT_USAGE;
+}
+
+/* Fills *r from the command line. Returns -1 to go on, else the exit status (--help: 0). */
+static int parse_args(int argc, char **argv, struct request *r)
+{
+    enum { OPT_LOCAL = 256, OPT_MPI, OPT_INFO };
+    static const struct option longopts[] = {{"local", no_argument, NULL, OPT_LOCAL},
+                                             {"mpi", no_argument, NULL, OPT_MPI},
+                                             {"info", no_argument, NULL, OPT_INFO},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
+    int c, rc = 0;
+    /* '+': options end at PROGRAM, so its own options are left to it. */
+    while (rc == 0 && (c = getopt_long(argc, argv, "+hn:", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'h':
+            usage(stdout);
+            return 0;
+        case 'n':
+            rc = parse_workers(optarg, &r->workers);
+            break;
+        case OPT_LOCAL:
+            rc = set_mode(r, MODE_LOCAL);
+            break;
+        case OPT_MPI:
+            rc = set_mode(r, MODE_MPI);
+            break;
+        case OPT_INFO:
+            rc = set_mode(r, MODE_INFO);
+            break;
+        default: /* getopt said what is wrong */
+            fprintf(stderr, "ppoolrun: try --help\n");
+            return EXIT_USAGE;
+        }
+    }
+    if (rc) return rc;
+    r->prog = optind < argc ? argv + optind : NULL;
+    rc = check_request(r);
+    return rc ? rc : -1;
+}
+
+/* Sets an environment variable or says why not; 0 or 1. */
+static int put_env(const char *name, const char *value)
+{
+    if (setenv(name, value, 1) == 0) return 0;
+    fprintf(stderr, "ppoolrun: setenv %s: %s\n", name, strerror(errno));
+    return 1;
+}
+
+/* Replaces this process with argv[0] (searched in PATH); returns only on failure, with the
+ * shell's status: 127 when it is not found, 126 when it cannot be executed. `what` names it in
+ * the message, `hint` (or "") ends the message. */
+static int exec_or_status(char **argv, const char *what, const char *hint)
+{
+    execvp(argv[0], argv);
+    int err = errno;
+    fprintf(stderr, "ppoolrun: cannot execute %s '%s': %s%s\n", what, argv[0], strerror(err), hint);
+    return err == ENOENT || err == ENOTDIR ? 127 : 126;
+}
+
+/* --local: PROGRAM with a local pool of r->workers (when given). */
+static int run_local(const struct request *r)
+{
+    char n[16];
+    snprintf(n, sizeof n, "%d", r->workers);
+    if (put_env("PPOOL_TRANSPORT", "local") || (r->workers && put_env("PPOOL_WORKERS", n)))
+        return 1;
+    return exec_or_status(r->prog, "program", "");
+}
+
+/* The mpirun to exec: PPOOL_MPIRUN, else the one CMake found, else "mpirun" in PATH. */
+static const char *mpirun_path(void)
+{
+    const char *m = getenv("PPOOL_MPIRUN");
+    return m && *m ? m : PPOOL_MPIRUN_DEFAULT;
+}
+
+/* Whether an environ entry ("NAME=value") is a PPOOL_* variable. */
+static int is_ppool_var(const char *entry)
+{
+    return strncmp(entry, "PPOOL_", 6) == 0 && strchr(entry, '=');
+}
+
+/* Appends "-x NAME" for every PPOOL_* variable of the environment at argv[*k]; 0 or 1. */
+static int export_ppool_vars(char **argv, int *k)
+{
+    for (char **e = environ; *e; e++) {
+        if (!is_ppool_var(*e)) continue;
+        argv[(*k)++] = "-x";
+        if (!(argv[(*k)++] = strndup(*e, (size_t)(strchr(*e, '=') - *e)))) return 1;
+    }
+    return 0;
+}
+
+/* The command line of mpirun for `ranks` ranks of prog; NULL when out of memory. */
+static char **mpirun_argv(int ranks, char **prog)
+{
+    static char np[16];
+    size_t nenv = 0, nprog = 0;
+    for (char **e = environ; *e; e++) nenv += is_ppool_var(*e);
+    while (prog[nprog]) nprog++;
+    char **argv = calloc(5 + 2 * nenv + nprog, sizeof *argv);
+    if (!argv) return NULL;
+    snprintf(np, sizeof np, "%d", ranks);
+    int k = 0;
+    argv[k++] = (char *)mpirun_path();
+    argv[k++] = "-n";
+    argv[k++] = np;
+    if (ranks > ppool_cpu_count()) argv[k++] = "--oversubscribe";
+    if (export_ppool_vars(argv, &k)) {
+        free(argv);
+        return NULL;
+    }
+    memcpy(argv + k, prog, nprog * sizeof *argv);
+    return argv;
+}
+
+/* --mpi: mpirun with r->workers + 1 ranks of PROGRAM, rank 0 the master. */
+static int run_mpi(const struct request *r)
+{
+    int workers = r->workers ? r->workers : ppool_cpu_count();
+    if (put_env("PPOOL_TRANSPORT", "mpi")) return 1;
+    /* Open MPI refuses root without both; only the launcher sets them, never the library. */
+    if (geteuid() == 0 &&
+        (put_env("OMPI_ALLOW_RUN_AS_ROOT", "1") || put_env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")))
+        return 1;
+    char **argv = mpirun_argv(workers + 1, r->prog);
+    if (!argv) {
+        fprintf(stderr, "ppoolrun: out of memory\n");
+        return 1;
+    }
+    int rc = exec_or_status(argv, "mpirun", " (set PPOOL_MPIRUN to Open MPI's mpirun)");
+    free(argv);
+    return rc;
+}
+
+static int count_of(hwloc_topology_t t, hwloc_obj_type_t type)
+{
+    int n = hwloc_get_nbobjs_by_type(t, type);
+    return n < 0 ? 0 : n;
+}
+
+/* Prints "label: list" for an hwloc cpuset. */
+static void print_set(const char *label, hwloc_const_bitmap_t set)
+{
+    char *s = NULL;
+    if (hwloc_bitmap_list_asprintf(&s, set) >= 0) printf("%s: %s\n", label, s);
+    free(s);
+}
+
+/* The whole machine as hwloc sees it (disallowed PUs included), the allowed cpuset and the
+ * process's binding. */
+static void report_machine(void)
+{
+    hwloc_topology_t t;
+    if (hwloc_topology_init(&t) < 0) {
+        printf("machine: hwloc cannot start\n");
+        return;
+    }
+    hwloc_topology_set_flags(t, HWLOC_TOPOLOGY_FLAG_INCLUDE_DISALLOWED);
+    if (hwloc_topology_load(t) == 0) {
+        printf("machine: packages %d, cores %d, PUs %d\n", count_of(t, HWLOC_OBJ_PACKAGE),
+               count_of(t, HWLOC_OBJ_CORE), count_of(t, HWLOC_OBJ_PU));
+        print_set("allowed cpuset", hwloc_topology_get_allowed_cpuset(t));
+        hwloc_bitmap_t bound = hwloc_bitmap_alloc();
+        if (bound && hwloc_get_cpubind(t, bound, HWLOC_CPUBIND_PROCESS) == 0)
+            print_set("process binding", bound);
+        hwloc_bitmap_free(bound);
+    } else {
+        printf("machine: hwloc cannot load the topology\n");
+    }
+    hwloc_topology_destroy(t);
+}
+
+static void report_quota(void)
+{
+    int q = ppool__cgroup_quota("/proc/self/cgroup", "/sys/fs/cgroup");
+    if (q > 0)
+        printf("cgroup CPU quota: %d CPUs (rounded up)\n", q);
+    else
+        printf("cgroup CPU quota: none\n");
+}
+
+static void report_transports(void)
+{
+#ifdef PPOOL_HAVE_MPI
+    printf("transports built: local mpi\n");
+#else
+    printf("transports built: local\n");
+#endif
+}
+
+/* Frees p; its PPOOL_STATS table (each worker's pid and cpuset, from its Hello) goes to stdout
+ * with the rest of the report: the public API has no per-worker query. */
+static void free_pool_with_table(ppool *p)
+{
+    printf("workers (cpuset '-' is unbound):\n");
+    fflush(stdout);
+    int saved = dup(STDERR_FILENO);
+    if (saved >= 0) dup2(STDOUT_FILENO, STDERR_FILENO);
+    ppool_free(p);
+    fflush(stderr);
+    if (saved >= 0) {
+        dup2(saved, STDERR_FILENO);
+        close(saved);
+    }
+}
+
+/* --info: the topology report; 0, or 1 when the default pool cannot be opened. */
+static int report(void)
+{
+    printf("ppool %s\n", ppool_version());
+    report_machine();
+    report_quota();
+    printf("usable cores: %d (the default pool size)\n", ppool_cpu_count());
+    report_transports();
     ppool_opts o = PPOOL_OPTS_INIT;
-    o.flags = PPOOL_STATS; /* the stats table lists each worker's pid and cpuset */
+    o.flags = PPOOL_STATS;
     ppool *p;
     int rc = ppool_open(&p, &o);
-    if (rc) {
+    if (rc < 0) {
         fprintf(stderr, "ppoolrun: ppool_open: %s: %s\n", ppool_strerror(rc), ppool_errmsg(NULL));
         return 1;
     }
     printf("default pool: %d workers, transport %s\n", ppool_size(p), ppool_transport(p));
-    fflush(stdout);
-    ppool_free(p);
+    free_pool_with_table(p);
     return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct request r = {MODE_NONE, 0, NULL};
+    int rc = parse_args(argc, argv, &r);
+    if (rc >= 0) return rc;
+    switch (r.mode) {
+    case MODE_LOCAL:
+        return run_local(&r);
+    case MODE_MPI:
+        return run_mpi(&r);
+    default:
+        return report(); /* MODE_INFO: check_request refused MODE_NONE */
+    }
 }

@@ -1,6 +1,7 @@
 #!/bin/sh
 # run.sh: installs ppool into a scratch prefix, then builds and runs consumer.c against it
-# with find_package(ppool) and with pkg-config. usage: run.sh BUILD_DIR THIS_DIR CMAKE
+# with find_package(ppool) and with pkg-config, and runs the installed ppoolrun.
+# usage: run.sh BUILD_DIR THIS_DIR CMAKE
 set -eu
 build=$1 here=$2 cmake=$3
 work=$(mktemp -d /tmp/ppool-install.XXXXXX)
@@ -19,4 +20,13 @@ export PKG_CONFIG_PATH="$pc"
 libdir=$(pkg-config --variable=libdir ppool)
 cc -o "$work/consumer-pc" "$here/consumer.c" $(pkg-config --cflags --libs ppool) -pthread -Wl,-rpath,"$libdir"
 "$work/consumer-pc"
-echo "install.consumer: both ways passed"
+echo "== installed ppoolrun (no LD_LIBRARY_PATH)"
+run=$work/prefix/bin/ppoolrun
+unset LD_LIBRARY_PATH
+ldd "$run" | grep "libppool" | grep -q "$work/prefix/" # its RPATH, not a system copy
+info=$("$run" --info)
+echo "$info" | grep "usable cores:"
+out=$("$run" --local -n 3 "$work/cm/pool_size")
+echo "$out"
+test "$out" = "pool size 3 transport local"
+echo "install.consumer: both ways and ppoolrun passed"
