@@ -1,14 +1,17 @@
 #!/bin/sh
 # run.sh: installs ppool into a scratch prefix, then builds and runs consumer.c against it
 # with find_package(ppool) and with pkg-config, and runs the installed ppoolrun.
-# usage: run.sh BUILD_DIR THIS_DIR CMAKE
+# With the MPI transport (MPIEXEC given) the same consumer runs under mpirun -n 4, and an MPI
+# application opens a pool on a sub-communicator (ppool_open_comm), built both ways too.
+# usage: run.sh BUILD_DIR THIS_DIR CMAKE [MPIEXEC]
 set -eu
-build=$1 here=$2 cmake=$3
+build=$1 here=$2 cmake=$3 mpiexec=${4:-}
+export OMPI_MCA_rmaps_base_oversubscribe=1
 work=$(mktemp -d /tmp/ppool-install.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 "$cmake" --install "$build" --prefix "$work/prefix" >/dev/null
 test -f "$work/prefix/include/ppool.h"
-test ! -f "$work/prefix/include/ppool_mpi.h" || grep -q PPOOL_HAVE_MPI "$build/CMakeCache.txt"
+if [ -n "$mpiexec" ]; then test -f "$work/prefix/include/ppool_mpi.h"; else test ! -f "$work/prefix/include/ppool_mpi.h"; fi
 echo "== find_package(ppool)"
 "$cmake" -S "$here" -B "$work/cm" -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
 "$cmake" --build "$work/cm" >/dev/null
@@ -20,6 +23,14 @@ export PKG_CONFIG_PATH="$pc"
 libdir=$(pkg-config --variable=libdir ppool)
 cc -o "$work/consumer-pc" "$here/consumer.c" $(pkg-config --cflags --libs ppool) -pthread -Wl,-rpath,"$libdir"
 "$work/consumer-pc"
+if [ -n "$mpiexec" ]; then
+  echo "== under mpirun -n 4, and ppool_open_comm on 3 of 5 ranks"
+  "$mpiexec" -n 4 "$work/cm/consumer" | grep "ok on mpi"
+  "$mpiexec" -n 5 "$work/cm/comm_consumer" | grep "test_comm: ok"
+  cc -o "$work/comm-pc" -I"$here/.." "$here/../mpi/test_comm.c" $(pkg-config --cflags --libs ppool) \
+    -pthread -Wl,-rpath,"$libdir"
+  "$mpiexec" -n 5 "$work/comm-pc" | grep "test_comm: ok"
+fi
 echo "== installed ppoolrun (no LD_LIBRARY_PATH)"
 run=$work/prefix/bin/ppoolrun
 unset LD_LIBRARY_PATH
@@ -29,4 +40,9 @@ echo "$info" | grep "usable cores:"
 out=$("$run" --local -n 3 "$work/cm/pool_size")
 echo "$out"
 test "$out" = "pool size 3 transport local"
+if [ -n "$mpiexec" ]; then
+  out=$(env -u OMPI_ALLOW_RUN_AS_ROOT -u OMPI_ALLOW_RUN_AS_ROOT_CONFIRM "$run" --mpi -n 3 "$work/cm/pool_size")
+  echo "$out"
+  test "$out" = "pool size 3 transport mpi"
+fi
 echo "install.consumer: both ways and ppoolrun passed"
