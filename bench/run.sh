@@ -1,5 +1,5 @@
 #!/bin/sh
-# run.sh: W1, W2 and W3 with ppool and its peers, side by side in one run, plus the idle master's CPU.
+# run.sh: W1, W2 and W3 with ppool and its peers, side by side in one run, plus the idle master's CPU; then mpi.sh.
 # usage: sh bench/run.sh [BUILD_DIR] [WORKERS] [REPEATS]
 set -eu
 build=${1:-build} workers=${2:-2} reps=${3:-3}
@@ -29,3 +29,8 @@ awk '
     for (k in w1) printf "%-22s %13.0f %8.2f %9.3f %8.2f %9.3f %8.2f\n", k, w1[k], w1["ppool"]/w1[k], w2[k], w2["ppool"]/w2[k], w3[k], w3["ppool"]/w3[k]
   }' "$log"
 rm -f "$log"
+# The MPI side by side (W1c1, W3, W4 under mpirun), when MPI is installed.
+if command -v mpirun >/dev/null; then
+  echo
+  sh "$here/mpi.sh" "$build" "$reps" || echo "# bench/mpi.sh failed"
+fi

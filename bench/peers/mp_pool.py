@@ -16,16 +16,20 @@ def spin(ms):
     return None
 
 
+def workload(what, n):
+    """The task function and its arguments, the same items as ppool_bench.c (peers import it)."""
+    if what == "w1":
+        return square, range(n)
+    if what == "w2":
+        return spin, [1.0] * n
+    return spin, [2.0 * i / n for i in range(n)]  # w3: item i costs 2 ms * i / n
+
+
 def main():
     peer, what = sys.argv[1], sys.argv[2]
     workers = int(sys.argv[3]) if len(sys.argv) > 3 else 2
     n = int(sys.argv[4]) if len(sys.argv) > 4 else (200000 if what == "w1" else 2000)
-    if what == "w1":
-        fn, args = square, range(n)
-    elif what == "w2":
-        fn, args = spin, [1.0] * n
-    else:  # w3: item i costs 2 ms * i / n
-        fn, args = spin, [2.0 * i / n for i in range(n)]
+    fn, args = workload(what, n)
     if peer == "mp":
         with Pool(workers) as pool:
             pool.map(square, range(10))  # warm: workers started, like ppool_open
