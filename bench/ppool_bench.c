@@ -138,8 +138,9 @@ static void bench_idle(ppool *p)
     double c0 = cpu_seconds(), t0 = now();
     struct timespec two = {2, 0};
     nanosleep(&two, NULL);
-    printf("ppool idle workers=%d transport=%s wall=%.3f master_cpu_seconds=%.5f\n", ppool_size(p),
-           ppool_transport(p), now() - t0, cpu_seconds() - c0);
+    double cpu = cpu_seconds() - c0, wall = now() - t0;
+    printf("ppool idle workers=%d transport=%s wall=%.3f master_cpu_seconds=%.5f cpu_share=%.4f\n",
+           ppool_size(p), ppool_transport(p), wall, cpu, cpu / wall);
 }
 
 /* Runs one workload on the master; 2 on an unknown name. */
@@ -167,8 +168,15 @@ int main(int argc, char **argv)
     ppool_register("spin", spin);
     ppool_register("checksum", checksum);
     ppool *p;
-    /* Under mpirun, ranks > 0 serve as workers inside ppool_open and leave quietly. */
-    if (open_pool(&p, workers, strcmp(what, "w1c1") == 0 ? 1 : 0) == PPOOL_WORKER) return 0;
+    /* Under mpirun, ranks > 0 serve as workers inside ppool_open and leave quietly (idle: with
+     * the CPU they used meanwhile). */
+    double c0 = cpu_seconds(), t0 = now();
+    if (open_pool(&p, workers, strcmp(what, "w1c1") == 0 ? 1 : 0) == PPOOL_WORKER) {
+        if (strcmp(what, "idle") == 0)
+            printf("ppool idle-worker-rank wall=%.3f cpu_seconds=%.5f cpu_share=%.4f\n", now() - t0,
+                   cpu_seconds() - c0, (cpu_seconds() - c0) / (now() - t0));
+        return 0;
+    }
     int rc = bench(p, what, n);
     if (rc) fprintf(stderr, "usage: ppool-bench w1|w1c1|w2|w3|w4|idle [workers] [tasks]\n");
     ppool_free(p);

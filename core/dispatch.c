@@ -279,6 +279,14 @@ static int dispatch_one(ppool *p, int w)
     return 0;
 }
 
+/* Chunks a worker may hold: two (one running, one waiting), or more when
+ * chunks are so short that a round trip would leave the worker idle. */
+static int credits(const ppool *p)
+{
+    int fine = p->chunk_busy > 0 && p->chunk_busy < PPOOL__FINE_CHUNK_SECONDS;
+    return fine ? PPOOL__CREDITS_FINE : PPOOL__CREDITS;
+}
+
 /* Hands out chunks while workers have credits and jobs have work: idle
  * workers first, then second credits, so no worker queues work while
  * another sits idle. */
@@ -287,7 +295,7 @@ void ppool__dispatch(ppool *p)
     if (p->state == POOL_DOWN) return;
     for (int progress = 1; progress;) {
         progress = 0;
-        for (int level = 0; level < PPOOL__CREDITS && !progress; level++)
+        for (int level = 0; level < credits(p) && !progress; level++)
             for (int w = 0; w < p->nworkers; w++)
                 if (p->w[w].state == W_READY && !p->w[w].stuck && p->w[w].ninflight == level)
                     progress |= dispatch_one(p, w);

@@ -265,6 +265,7 @@ static int handle_result(ppool *p, int w, const Ppool__Result *r, const char *bu
         double x = r->busy / r->count;
         j->per_item = j->per_item > 0 ? 0.7 * j->per_item + 0.3 * x : x;
     }
+    p->chunk_busy = p->chunk_busy > 0 ? 0.9 * p->chunk_busy + 0.1 * r->busy : r->busy;
     ws->items += r->count;
     ws->chunks++;
     ws->busy += r->busy;

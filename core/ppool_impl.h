@@ -15,7 +15,10 @@
 #define PPOOL__MAX_FRAME            (1024u << 20) /* largest frame accepted: 1 GiB */
 #define PPOOL__CHUNK_BYTES          (4u << 20)    /* a chunk's items stop growing past this */
 #define PPOOL__CREDITS              2             /* chunks in flight per worker */
-#define PPOOL__TARGET_CHUNK_SECONDS 0.02          /* adaptive chunks aim at this duration */
+#define PPOOL__CREDITS_FINE         16    /* ... when chunks take only microseconds (chunksize 1) */
+#define PPOOL__FINE_CHUNK_SECONDS   50e-6 /* a chunk shorter than this is fine-grained */
+#define PPOOL__EVENT_BURST          32    /* events the dispatcher takes in a row */
+#define PPOOL__TARGET_CHUNK_SECONDS 0.02  /* adaptive chunks aim at this duration */
 #define PPOOL__ITER_WINDOW          16384 /* items dispatched ahead of an iterator's reader */
 #define PPOOL__ERRMSG               512
 #define PPOOL__START_SECONDS        60.0 /* workers that send no Hello by then fail the open */
@@ -222,6 +225,7 @@ struct ppool {
     ppool__job **callbacks; /* to run outside the lock */
     size_t ncallbacks, capcallbacks;
 
+    double chunk_busy; /* measured seconds per chunk (moving average), 0 unknown */
     double progress_at;
     int progress_drawn;
     size_t progress_total; /* items the bar showed last */

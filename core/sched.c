@@ -72,10 +72,16 @@ void *ppool__dispatcher(void *arg)
         ppool__event ev;
         int rc = p->T->recv(p->tst, &ev, timeout);
         pthread_mutex_lock(&p->mu);
-        if (rc)
-            transport_failed(p, rc);
-        else
+        /* Then what else has arrived, before handing out work again: the
+         * dispatch after a burst of results is one pass, not one per result. */
+        for (int more = 0; rc == 0 && ev.kind != PPOOL__EV_NONE && more < PPOOL__EVENT_BURST;
+             more++) {
             handle_event(p, &ev);
+            pthread_mutex_unlock(&p->mu);
+            rc = p->T->recv(p->tst, &ev, 0);
+            pthread_mutex_lock(&p->mu);
+        }
+        if (rc) transport_failed(p, rc);
     }
     ppool__run_callbacks(p);
     if (p->progress_drawn && p->jobs) { /* stopped with maps unfinished: just end the line */

@@ -13,11 +13,13 @@
 #include "mpi_impl.h"
 #include "ppool.h"
 
-typedef struct pend {
-    MPI_Request req;
-    void *buf;
-    struct pend *next;
-} pend;
+/* Isends in flight: requests and their buffers side by side, for MPI_Testsome. */
+typedef struct sends {
+    MPI_Request *req;
+    void **buf;
+    int n, cap;
+    int *idx; /* Testsome's indices */
+} sends;
 
 typedef struct evq {
     ppool__event ev;
@@ -29,7 +31,7 @@ typedef struct mpi_st {
     int rank, size, n;
     size_t max_frame;
     int evfd;      /* wake() */
-    pend *sends;   /* Isends not yet complete */
+    sends out;     /* Isends not yet complete */
     evq *eh, *et;  /* events made here (deaths) */
     char *gone;    /* per rank: given up (lost, broken, or abandoned) */
     char *bye;     /* per rank: said PPOOL__CTL_BYE */
@@ -125,7 +127,8 @@ void ppool__mpi_backoff(double idle, double cap, int fd)
     }
     double s = idle / 8;
     if (s < 20e-6) s = 20e-6;
-    if (s > PPOOL__MPI_MAX_SLEEP) s = PPOOL__MPI_MAX_SLEEP;
+    double most = idle < PPOOL__MPI_DEEP_IDLE ? PPOOL__MPI_MAX_SLEEP : PPOOL__MPI_DEEP_SLEEP;
+    if (s > most) s = most;
     if (cap >= 0 && s > cap) s = cap;
     struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)(s * 1e9)};
     struct pollfd pf = {.fd = fd, .events = POLLIN};
@@ -208,35 +211,72 @@ static void lose(mpi_st *s, int r, const char *how)
     push_event(s, &ev);
 }
 
-/* Frees the Isends that completed. */
+/* Frees the Isends that completed (one MPI_Testsome over all of them). */
 static void reap_sends(mpi_st *s)
 {
-    for (pend **pp = &s->sends; *pp;) {
-        int done = 0;
-        MPI_Test(&(*pp)->req, &done, MPI_STATUS_IGNORE);
-        if (!done) {
-            pp = &(*pp)->next;
-            continue;
-        }
-        pend *d = *pp;
-        *pp = d->next;
-        free(d->buf);
-        free(d);
+    sends *o = &s->out;
+    int done = 0;
+    if (o->n == 0 ||
+        MPI_Testsome(o->n, o->req, &done, o->idx, MPI_STATUSES_IGNORE) != MPI_SUCCESS ||
+        done == MPI_UNDEFINED)
+        return;
+    for (int i = 0; i < done; i++) {
+        free(o->buf[o->idx[i]]);
+        o->buf[o->idx[i]] = NULL;
     }
+    int k = 0; /* compact: completed requests are MPI_REQUEST_NULL now */
+    for (int i = 0; i < o->n; i++)
+        if (o->req[i] != MPI_REQUEST_NULL) {
+            o->req[k] = o->req[i];
+            o->buf[k++] = o->buf[i];
+        }
+    o->n = k;
+}
+
+static int grow_sends(sends *o)
+{
+    if (o->n < o->cap) return 0;
+    int cap = o->cap ? 2 * o->cap : 64;
+    MPI_Request *r = realloc(o->req, sizeof *r * (size_t)cap);
+    if (r) o->req = r;
+    void **b = r ? realloc(o->buf, sizeof *b * (size_t)cap) : NULL;
+    if (b) o->buf = b;
+    int *x = b ? realloc(o->idx, sizeof *x * (size_t)cap) : NULL;
+    if (x) o->idx = x;
+    if (!x) return PPOOL_ENOMEM;
+    o->cap = cap;
+    return 0;
 }
 
 static int isend(mpi_st *s, int rank, void *buf, int count, MPI_Datatype type, int tag)
 {
-    pend *q = malloc(sizeof *q);
-    if (!q || MPI_Isend(buf, count, type, rank, tag, s->comm, &q->req) != MPI_SUCCESS) {
-        free(q);
+    sends *o = &s->out;
+    if (grow_sends(o) ||
+        MPI_Isend(buf, count, type, rank, tag, s->comm, &o->req[o->n]) != MPI_SUCCESS) {
         free(buf);
         return PPOOL_ETRANSPORT;
     }
-    q->buf = buf;
-    q->next = s->sends;
-    s->sends = q;
+    o->buf[o->n++] = buf;
     return 0;
+}
+
+/* At close: completes (clean) or lets go of (not clean) every Isend. A
+ * request let go of may still read its buffer, so that buffer is kept. */
+static void settle_sends(mpi_st *s, int clean)
+{
+    sends *o = &s->out;
+    for (int i = 0; i < o->n; i++) {
+        if (clean) {
+            MPI_Wait(&o->req[i], MPI_STATUS_IGNORE);
+            free(o->buf[i]);
+        } else {
+            MPI_Request_free(&o->req[i]);
+        }
+    }
+    free(o->req);
+    free(o->buf);
+    free(o->idx);
+    *o = (sends){0};
 }
 
 static void handle_ctl(mpi_st *s, int r, int word)
@@ -381,16 +421,7 @@ static void master_close(mpi_st *s)
     }
     int clean = 1;
     for (int r = 1; r < s->size; r++) clean &= s->bye[r];
-    for (pend *q = s->sends, *nx; q; q = nx) {
-        nx = q->next;
-        if (clean)
-            MPI_Wait(&q->req, MPI_STATUS_IGNORE);
-        else
-            MPI_Request_free(&q->req);
-        if (clean) free(q->buf); /* a freed request may still read its buffer: leak it */
-        free(q);
-    }
-    s->sends = NULL;
+    settle_sends(s, clean);
     if (clean) MPI_Comm_free(&s->comm);
     s->comm = MPI_COMM_NULL;
     free(words); /* the releases were small and are delivered eagerly */
