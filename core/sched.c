@@ -74,9 +74,9 @@ void *ppool__dispatcher(void *arg)
         pthread_mutex_lock(&p->mu);
         /* Then what else has arrived, before handing out work again: the
          * dispatch after a burst of results is one pass, not one per result. */
-        for (int more = 0; rc == 0 && ev.kind != PPOOL__EV_NONE && more < PPOOL__EVENT_BURST;
-             more++) {
+        for (int more = 0; rc == 0 && ev.kind != PPOOL__EV_NONE; more++) {
             handle_event(p, &ev);
+            if (more == PPOOL__EVENT_BURST) break;
             pthread_mutex_unlock(&p->mu);
             rc = p->T->recv(p->tst, &ev, 0);
             pthread_mutex_lock(&p->mu);
