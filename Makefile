@@ -24,6 +24,10 @@ build: configure
 demo: build
 	@echo "== ppool demo: compute_square on forked workers =="
 	@$(BUILD)/docs/examples/ppool-squares
+	@if $(BUILD)/launch/ppoolrun --info | grep -q "transports built:.*mpi"; then \
+	  echo "== the same binary under mpirun: ppoolrun --mpi -n 3 (1 master + 3 worker ranks) =="; \
+	  $(BUILD)/launch/ppoolrun --mpi -n 3 $(BUILD)/docs/examples/ppool-squares; \
+	else echo "== MPI transport not built: the mpirun half of the demo is skipped =="; fi
 
 check: build
 	cd $(BUILD) && ctest --output-on-failure -j2 --timeout 300
