@@ -17,22 +17,22 @@ typedef struct beat {
     MPI_Comm comm;
 } beat;
 
+/* Says "alive" at once (so the master knows this rank beats), then every PPOOL__MPI_BEAT s. */
 static void *beat_main(void *arg)
 {
     beat *b = arg;
     pthread_mutex_lock(&b->mu);
     while (!b->stop) {
+        static const int word = PPOOL__CTL_BEAT;
+        MPI_Request q; /* never waited for: a dead master must not block this thread */
+        if (MPI_Isend(&word, 1, MPI_INT, 0, PPOOL__TAG_CTL, b->comm, &q) == MPI_SUCCESS)
+            MPI_Request_free(&q);
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_nsec += (long)(PPOOL__MPI_BEAT * 1e9);
         ts.tv_sec += ts.tv_nsec / 1000000000L;
         ts.tv_nsec %= 1000000000L;
         pthread_cond_timedwait(&b->cv, &b->mu, &ts);
-        if (b->stop) break;
-        static const int word = PPOOL__CTL_BEAT;
-        MPI_Request q; /* never waited for: a dead master must not block this thread */
-        if (MPI_Isend(&word, 1, MPI_INT, 0, PPOOL__TAG_CTL, b->comm, &q) == MPI_SUCCESS)
-            MPI_Request_free(&q);
     }
     pthread_mutex_unlock(&b->mu);
     return NULL;
