@@ -133,11 +133,12 @@ static void bench_w4(ppool *p, size_t n)
     free(want);
 }
 
-static void bench_idle(ppool *p)
+/* The pool sits idle for `secs` seconds (2 by default). */
+static void bench_idle(ppool *p, size_t secs)
 {
     double c0 = cpu_seconds(), t0 = now();
-    struct timespec two = {2, 0};
-    nanosleep(&two, NULL);
+    struct timespec idle = {(time_t)(secs ? secs : 2), 0};
+    nanosleep(&idle, NULL);
     double cpu = cpu_seconds() - c0, wall = now() - t0;
     printf("ppool idle workers=%d transport=%s wall=%.3f master_cpu_seconds=%.5f cpu_share=%.4f\n",
            ppool_size(p), ppool_transport(p), wall, cpu, cpu / wall);
@@ -153,7 +154,7 @@ static int bench(ppool *p, const char *what, size_t n)
     else if (strcmp(what, "w4") == 0)
         bench_w4(p, n ? n : 2000);
     else if (strcmp(what, "idle") == 0)
-        bench_idle(p);
+        bench_idle(p, n);
     else
         return 2;
     return 0;

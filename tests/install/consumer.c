@@ -205,6 +205,58 @@ static int default_size(void)
     return on_mpi && n ? atoi(n) - 1 : ppool_cpu_count();
 }
 
+/* A streaming source of 5000 longs (0..4999); counts how far ahead the pool pulled. */
+typedef struct {
+    long next, x;
+} counter;
+static int count_up(void *user, const void **item, size_t *len)
+{
+    counter *c = user;
+    if (c->next == 5000) return 0;
+    c->x = c->next++;
+    *item = &c->x;
+    *len = sizeof c->x;
+    return 1;
+}
+
+static void streaming(void)
+{
+    counter c = {0, 0};
+    ppool_iter *it = ppool_imap_source(P, "cube", count_up, &c, 1);
+    CHECK(it != NULL);
+    size_t idx;
+    ppool_buf r;
+    long got = 0;
+    while (ppool_iter_next(it, &idx, &r, -1) == 0) {
+        CHECK((long)idx == got && *(long *)r.data == got * got * got);
+        CHECK(c.next - got <= 16384 + 1); /* bounded: pulled only as workers need items */
+        got++;
+    }
+    CHECK(got == 5000);
+    ppool_iter_free(it);
+}
+
+/* task_timeout: the item past its deadline fails with PPOOL_ETIMEDOUT naming it; the rest are done.
+ */
+static void timeouts(void)
+{
+    ppool_opts o = PPOOL_OPTS_INIT;
+    o.workers = 2;
+    o.task_timeout = 0.5;
+    ppool *q;
+    if (open_pool(&q, &o)) return;
+    double naps[6] = {0.01, 3.0, 0.01, 0.01, 0.01, 0.01};
+    int pids[6] = {0};
+    P = q;
+    CHECK(ppool_map(q, "nap", naps, 6, sizeof naps[0], pids, sizeof pids[0]) == PPOOL_ETIMEDOUT);
+    CHECK(strstr(ppool_errmsg(q), "item 1") && strstr(ppool_errmsg(q), "timed out"));
+    for (int i = 0; i < 6; i++) CHECK(i == 1 || pids[i] > 0);
+    double quick = 0.01; /* the pool goes on (MPI: on the rank that is not held) */
+    CHECK(ppool_apply(q, "nap", &quick, sizeof quick, NULL) == 0);
+    P = NULL;
+    ppool_free(q);
+}
+
 static void init_and_maxtasks(void)
 {
     ppool_opts o = PPOOL_OPTS_INIT;
@@ -287,12 +339,14 @@ int main(void)
         maps_and_errors();
         threads_and_async();
         iterators();
+        streaming();
         CHECK(ppool_close(P) == 0);
         CHECK(ppool_join(P) == 0);
         ppool_free(P);
         P = NULL;
     }
     init_and_maxtasks();
+    timeouts();
     lifecycle();
     if (!served) printf("consumer: ppool %s ok%s\n", ppool_version(), on_mpi ? " on mpi" : "");
     return 0;

@@ -30,7 +30,8 @@ typedef struct mpi_st {
     MPI_Comm comm; /* ppool's duplicate, MPI_COMM_NULL when none */
     int rank, size, n;
     size_t max_frame;
-    int evfd;      /* wake() */
+    int evfd;      /* wake() writes it, so a nap ends at once */
+    int woken;     /* wake() sets it: read without a system call */
     sends out;     /* Isends not yet complete */
     evq *eh, *et;  /* events made here (deaths) */
     char *gone;    /* per rank: given up (lost, broken, or abandoned) */
@@ -338,12 +339,14 @@ static void check_beats(mpi_st *s, double now)
     }
 }
 
+/* 1 once after wake(); the eventfd is drained only then. */
 static int drain_wake(mpi_st *s)
 {
+    if (!__atomic_exchange_n(&s->woken, 0, __ATOMIC_ACQ_REL)) return 0;
     uint64_t v;
-    int woken = 0;
-    while (read(s->evfd, &v, sizeof v) > 0) woken = 1;
-    return woken;
+    while (read(s->evfd, &v, sizeof v) > 0) {
+    }
+    return 1;
 }
 
 static int mpi_recv(void *st, ppool__event *ev, double timeout)
@@ -380,6 +383,7 @@ static void mpi_wake(void *st)
 {
     mpi_st *s = st;
     uint64_t one = 1;
+    __atomic_store_n(&s->woken, 1, __ATOMIC_RELEASE);
     if (s->evfd >= 0) (void)!write(s->evfd, &one, sizeof one);
 }
 

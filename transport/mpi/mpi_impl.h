@@ -9,7 +9,7 @@
 
 #define PPOOL__MPI_SPIN          100e-6 /* after a message moved, poll this long without sleeping */
 #define PPOOL__MPI_MAX_SLEEP     1e-3   /* the longest nap between polls of a rank idle ... */
-#define PPOOL__MPI_DEEP_IDLE     1.0    /* ... for less than this; after it, naps grow to: */
+#define PPOOL__MPI_DEEP_IDLE     0.1    /* ... for less than this; after it, naps grow to: */
 #define PPOOL__MPI_DEEP_SLEEP    5e-3
 #define PPOOL__MPI_BEAT          0.5  /* seconds between heartbeats */
 #define PPOOL__MPI_CLOSE_SECONDS 10.0 /* how long close() waits for the ranks' goodbyes */
