@@ -89,13 +89,13 @@ void ppool__handle_death(ppool *p, const ppool__event *ev)
             c->first = bad;
             c->count = 1;
             judge_single(p, c, timed_out, why);
+        } else if (timed_out && c->count > 1) {
+            ppool__fail_chunk(p, c, PPOOL_ETIMEDOUT, "timed out (the running item is unknown)");
         } else if (c->count > 1) {
             /* Bisect: the culprit is isolated in log2(count) deaths, innocents are not blamed. */
             size_t half = c->count / 2;
             ppool__requeue(j, c->first + half, c->count - half, 0);
             ppool__requeue(j, c->first, half, 0);
-        } else if (timed_out && c->count > 1) {
-            ppool__fail_chunk(p, c, PPOOL_ETIMEDOUT, "timed out (the running item is unknown)");
         } else {
             judge_single(p, c, timed_out, why);
         }

@@ -100,7 +100,8 @@ typedef struct ppool_opts {
     size_t initarg_len;
     unsigned maxtasksperchild; /**< items a worker runs before it is replaced; 0: unlimited */
     unsigned retries;          /**< re-runs of an item whose worker died; 0: none */
-    double task_timeout;       /**< seconds one item may run before its worker is killed; 0: none */
+    double task_timeout;       /**< seconds one item may run (the master's deadline): then it fails
+                                    PPOOL_ETIMEDOUT and a local worker is killed and replaced; 0: none */
     unsigned flags;            /**< PPOOL_PROGRESS, PPOOL_STATS */
 } ppool_opts;
 #define PPOOL_OPTS_INIT                                                                            \
@@ -170,7 +171,8 @@ PPOOL_API void ppool_async_free(ppool_async *a);
 PPOOL_API int ppool_close(ppool *p);
 /** After ppool_close(): waits for outstanding work, stops the workers. */
 PPOOL_API int ppool_join(ppool *p);
-/** Stops workers now (SIGKILL); outstanding work fails with PPOOL_ECLOSED. */
+/** Stops workers now (local: SIGKILL; MPI: ranks are not waited for); outstanding work fails
+ *  with PPOOL_ECLOSED. */
 PPOOL_API int ppool_terminate(ppool *p);
 /** Terminates if still running and releases the pool. NULL is fine. */
 PPOOL_API void ppool_free(ppool *p);

@@ -198,11 +198,17 @@ static int open_pool(ppool **p, const ppool_opts *o)
     return 0;
 }
 
-/* The default size: usable cores, or under mpirun one worker per rank but the master's. */
-static int default_size(void)
+/* The launcher's process count (mpirun, srun), or NULL when started plainly. */
+static const char *launched(void)
 {
     const char *n = getenv("OMPI_COMM_WORLD_SIZE");
-    return on_mpi && n ? atoi(n) - 1 : ppool_cpu_count();
+    return n ? n : getenv("SLURM_STEP_NUM_TASKS");
+}
+
+/* The default size: usable cores, or under a launcher one worker per rank but the master's. */
+static int default_size(void)
+{
+    return on_mpi && launched() ? atoi(launched()) - 1 : ppool_cpu_count();
 }
 
 /* A streaming source of 5000 longs (0..4999); counts how far ahead the pool pulled. */
@@ -335,7 +341,7 @@ int main(void)
     CHECK(ppool_register("probe", probe) == 0);
     if (!open_pool(&P, NULL)) {
         CHECK(ppool_size(P) == default_size());
-        CHECK(strcmp(ppool_transport(P), getenv("OMPI_COMM_WORLD_SIZE") ? "mpi" : "local") == 0);
+        CHECK(strcmp(ppool_transport(P), launched() ? "mpi" : "local") == 0);
         maps_and_errors();
         threads_and_async();
         iterators();

@@ -87,7 +87,7 @@ static int ensure_mpi(char *err, size_t errlen)
 static long env_size(void)
 {
     static const char *const vars[] = {"OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "PMI_SIZE",
-                                       "SLURM_STEP_NUM_TASKS", "MPI_LOCALNRANKS"};
+                                       "SLURM_STEP_NUM_TASKS"};
     for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
         const char *v = getenv(vars[i]);
         if (v && *v) return strtol(v, NULL, 10);
@@ -409,12 +409,11 @@ static int all_said_bye(mpi_st *s)
  * not waited for: then the communicator is kept (never reused) instead. */
 static void master_close(mpi_st *s)
 {
-    int *words = malloc(sizeof(int) * (size_t)s->size);
-    for (int r = 1; words && r < s->size; r++) {
-        words[r] = PPOOL__CTL_RELEASE;
-        MPI_Request q;
-        if (MPI_Isend(&words[r], 1, MPI_INT, r, PPOOL__TAG_CTL, s->comm, &q) == MPI_SUCCESS)
-            MPI_Request_free(&q);
+    for (int r = 1; r < s->size; r++) {
+        int *w = malloc(sizeof *w);
+        if (!w) continue; /* that rank is then not waited for: it never says goodbye */
+        *w = PPOOL__CTL_RELEASE;
+        isend(s, r, w, 1, MPI_INT, PPOOL__TAG_CTL);
     }
     double until = ppool__mpi_now() + PPOOL__MPI_CLOSE_SECONDS;
     ppool__event ev;
@@ -428,7 +427,6 @@ static void master_close(mpi_st *s)
     settle_sends(s, clean);
     if (clean) MPI_Comm_free(&s->comm);
     s->comm = MPI_COMM_NULL;
-    free(words); /* the releases were small and are delivered eagerly */
 }
 
 static void mpi_close(void *st)

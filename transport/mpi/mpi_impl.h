@@ -21,6 +21,8 @@ typedef struct ppool__mpi_worker {
     int serves; /* 0: a rank beyond the pool's size, which only waits for its release */
     const ppool__worker_ops *wops;
     size_t max_frame;
+    double heard;     /* when the master was last heard from */
+    int master_beats; /* the master sends heartbeats: its silence means it is lost */
 } ppool__mpi_worker;
 
 /* Serves frames from rank 0 until it releases this rank. 0, or < 0 with

@@ -61,6 +61,14 @@ static void beat_stop(beat *b)
     pthread_mutex_destroy(&b->mu);
 }
 
+/* Notes a control word from the master; returns it. */
+static int heard_ctl(ppool__mpi_worker *w, int word)
+{
+    w->heard = ppool__mpi_now();
+    w->master_beats |= word == PPOOL__CTL_BEAT;
+    return word;
+}
+
 /* A control word from the master, if one is waiting: its value, or 0. */
 static int take_ctl(ppool__mpi_worker *w)
 {
@@ -68,8 +76,9 @@ static int take_ctl(ppool__mpi_worker *w)
     MPI_Message msg;
     MPI_Status st;
     MPI_Improbe(0, PPOOL__TAG_CTL, w->comm, &flag, &msg, &st);
-    if (flag) MPI_Mrecv(&word, 1, MPI_INT, &msg, MPI_STATUS_IGNORE);
-    return word;
+    if (!flag) return 0;
+    MPI_Mrecv(&word, 1, MPI_INT, &msg, MPI_STATUS_IGNORE);
+    return heard_ctl(w, word);
 }
 
 /* Sends a result frame (taking it), watching for a release meanwhile: a
@@ -110,15 +119,18 @@ static int run_frame(ppool__mpi_worker *w, void *frame, size_t len, int *broken)
         ppool__mpi_ctl(w->comm, 0, PPOOL__CTL_BROKEN);
         return 0;
     }
-    return out ? send_result(w, out, out_len) : 0;
+    if (out && send_result(w, out, out_len)) return 1;
+    /* Released meanwhile (terminate)? Then the chunks still queued are not run. */
+    return take_ctl(w) == PPOOL__CTL_RELEASE;
 }
 
 int ppool__mpi_serve(ppool__mpi_worker *w, char *err, size_t errlen)
 {
     beat b = {0};
     if (w->serves) beat_start(&b, w->comm);
-    double active = ppool__mpi_now(), heard = active, lost = ppool__mpi_lost_after();
-    int master_beats = 0, broken = 0, released = 0, rc = 0;
+    double active = ppool__mpi_now(), lost = ppool__mpi_lost_after();
+    int broken = 0, released = 0, rc = 0;
+    w->heard = active;
     while (!released) {
         int flag = 0;
         MPI_Message msg;
@@ -130,21 +142,20 @@ int ppool__mpi_serve(ppool__mpi_worker *w, char *err, size_t errlen)
         }
         double now = ppool__mpi_now();
         if (!flag) {
-            if (master_beats && now - heard > lost) {
+            if (w->master_beats && now - w->heard > lost) {
                 snprintf(err, errlen, "rank %d: the master (rank 0) was lost (silent for %.0f s)",
-                         w->rank, now - heard);
+                         w->rank, now - w->heard);
                 rc = PPOOL_ETRANSPORT;
                 break;
             }
             ppool__mpi_backoff(now - active, -1, -1);
             continue;
         }
-        heard = now;
+        w->heard = now;
         if (st.MPI_TAG == PPOOL__TAG_CTL) {
             int word = 0;
             MPI_Mrecv(&word, 1, MPI_INT, &msg, MPI_STATUS_IGNORE);
-            released = word == PPOOL__CTL_RELEASE;
-            master_beats |= word == PPOOL__CTL_BEAT;
+            released = heard_ctl(w, word) == PPOOL__CTL_RELEASE;
             continue;
         }
         void *frame = NULL;
