@@ -19,11 +19,11 @@ typedef struct fsmsg {
 
 /* Forks the fork server for one pool; *ctl gets the master's end of its
  * control socket. Worker `slot` gets current + 2 * slot as its culprit
- * words (shared memory; current may be NULL). The server closes every fd that ppool tracks except its
- * own, so other pools' workers still see EOF when their master lets go.
- * Returns the server's pid, or -errno. */
+ * words (shared memory; current may be NULL). The server closes every fd that ppool tracks except
+ * its own, so other pools' workers still see EOF when their master lets go. Returns the server's
+ * pid, or -errno. */
 pid_t ppool__forksrv_start(const ppool__worker_ops *wops, size_t max_frame,
-                          volatile uint64_t *current, int *ctl);
+                           volatile uint64_t *current, int *ctl);
 
 /* Every descriptor ppool owns in this process, so forked servers can close
  * the ones that are not theirs. Create a descriptor and track it (with
