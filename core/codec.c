@@ -18,21 +18,43 @@ static uint32_t get_le32(const unsigned char *p)
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-int ppool__frame_pack(const Ppool__Frame *msg, const void *bulk, size_t bulk_len, void **frame,
-                      size_t *len)
+/* Packs the head of a frame ([u32][packed][pad]) into a buffer with room
+ * for `room` more bytes. */
+static int pack_head(const Ppool__Frame *msg, size_t bulk_len, size_t room, unsigned char **head,
+                     size_t *head_len)
 {
     size_t hl = ppool__frame__get_packed_size(msg);
     size_t off = PPOOL__ALIGN_UP(4 + hl);
     if (hl > PPOOL__MAX_FRAME || bulk_len > PPOOL__MAX_FRAME - off) return PPOOL_EINVAL;
-    unsigned char *f = malloc(off + bulk_len);
+    unsigned char *f = malloc(off + room);
     if (!f) return PPOOL_ENOMEM;
     put_le32(f, (uint32_t)hl);
     ppool__frame__pack(msg, f + 4);
     memset(f + 4 + hl, 0, off - 4 - hl);
+    *head = f;
+    *head_len = off;
+    return 0;
+}
+
+int ppool__frame_pack(const Ppool__Frame *msg, const void *bulk, size_t bulk_len, void **frame,
+                      size_t *len)
+{
+    unsigned char *f;
+    size_t off;
+    int rc = pack_head(msg, bulk_len, bulk_len, &f, &off);
+    if (rc) return rc;
     if (bulk_len) memcpy(f + off, bulk, bulk_len);
     *frame = f;
     *len = off + bulk_len;
     return 0;
+}
+
+int ppool__frame_pack_head(const Ppool__Frame *msg, size_t bulk_len, void **head, size_t *len)
+{
+    unsigned char *f;
+    int rc = pack_head(msg, bulk_len, 0, &f, len);
+    if (rc == 0) *head = f;
+    return rc;
 }
 
 /* The bulk length a message declares, or 0. */

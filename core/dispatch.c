@@ -145,6 +145,16 @@ static int send_chunk(ppool *p, int w, ppool__job *j, size_t first, size_t count
     f.task = &t;
     void *frame;
     size_t flen;
+    if (!joined && bulk_len >= PPOOL__BORROW_BYTES && p->T->send_bulk &&
+        (p->o.task_timeout <= 0 || p->w[w].ninflight == 1)) {
+        /* The caller's items go as they lie. With a task_timeout only to an
+         * idle worker, which takes them at once: a chunk queued behind one
+         * that times out could hold them past the caller's map. */
+        int rc = ppool__frame_pack_head(&f, bulk_len, &frame, &flen);
+        if (rc) return rc;
+        p->borrowed = 1;
+        return p->T->send_bulk(p->tst, w, frame, flen, bulk, bulk_len);
+    }
     int rc = ppool__frame_pack(&f, bulk, bulk_len, &frame, &flen);
     free(joined);
     free(lens);

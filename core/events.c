@@ -184,6 +184,7 @@ void ppool__send_init(ppool *p, int w)
  * worker gets no more work until it has answered for all of them. */
 static void expire(ppool *p, ppool__wslot *ws, ppool__chunk *c)
 {
+    if (p->borrowed && p->T->flush) p->T->flush(p->tst, (int)(ws - p->w)); /* input freed soon */
     char m[200];
     snprintf(m, sizeof m,
              "timed out after %g s (worker %d still runs it; it gets no more work "

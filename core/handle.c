@@ -49,7 +49,10 @@ void ppool__handle_release(ppool__job *j)
 {
     ppool *p = j->pool;
     pthread_mutex_lock(&p->mu);
-    ppool__job_abandon(j);
+    int lent = j->inflight > 0;
+    ppool__job_abandon(j); /* first: nothing more of it is sent */
+    /* The caller may free its input once this returns: nothing may borrow it. */
+    if (lent) ppool__flush_borrowed(p);
     ppool__job_unref(j);
     pthread_mutex_unlock(&p->mu);
     ppool__pool_unref(p);

@@ -169,6 +169,7 @@ static void shut_down(ppool *p, int now)
         if (ws->state != W_GONE) ws->state = W_DOWN;
     }
     p->state = POOL_DOWN;
+    pthread_cond_broadcast(&p->idle); /* a caller waiting for a flush: the transport is closed */
     pthread_mutex_unlock(&p->mu);
 }
 

@@ -18,8 +18,9 @@
 #define PPOOL__CREDITS_FINE         16    /* ... when chunks take only microseconds (chunksize 1) */
 #define PPOOL__FINE_CHUNK_SECONDS   50e-6 /* a chunk shorter than this is fine-grained */
 #define PPOOL__EVENT_BURST          32    /* events the dispatcher takes in a row */
-#define PPOOL__TARGET_CHUNK_SECONDS 0.02  /* adaptive chunks aim at this duration */
-#define PPOOL__ITER_WINDOW          16384 /* items dispatched ahead of an iterator's reader */
+#define PPOOL__BORROW_BYTES         (64u << 10) /* bulks this large go unpacked (send_bulk) */
+#define PPOOL__TARGET_CHUNK_SECONDS 0.02        /* adaptive chunks aim at this duration */
+#define PPOOL__ITER_WINDOW          16384       /* items dispatched ahead of an iterator's reader */
 #define PPOOL__ERRMSG               512
 #define PPOOL__START_SECONDS        60.0 /* workers that send no Hello by then fail the open */
 /* Task bulk and each variable-sized item in it start at this alignment, so a
@@ -58,6 +59,9 @@ typedef struct Ppool__Frame Ppool__Frame;
 /* Packs `msg` (a Ppool__Frame) plus `bulk` into one malloc'd frame. */
 int ppool__frame_pack(const Ppool__Frame *msg, const void *bulk, size_t bulk_len, void **frame,
                       size_t *len);
+/* Packs only the head of that frame: its bytes are what a transport sends
+ * before the bulk (borrowed) to make the same frame. */
+int ppool__frame_pack_head(const Ppool__Frame *msg, size_t bulk_len, void **head, size_t *len);
 /* Unpacks a frame; *msg must be released with ppool__frame_release. *bulk
  * points into `frame`. PPOOL_EPROTO (with a message in err) if malformed. */
 int ppool__frame_unpack(const void *frame, size_t len, Ppool__Frame **msg, const void **bulk,
@@ -225,7 +229,9 @@ struct ppool {
     ppool__job **callbacks; /* to run outside the lock */
     size_t ncallbacks, capcallbacks;
 
-    double chunk_busy; /* measured seconds per chunk (moving average), 0 unknown */
+    double chunk_busy;                /* measured seconds per chunk (moving average), 0 unknown */
+    int borrowed;                     /* some frame was sent with borrowed bulk (send_bulk) */
+    unsigned flush_asked, flush_done; /* a caller waits for the dispatcher's flush() */
     double progress_at;
     int progress_drawn;
     size_t progress_total; /* items the bar showed last */
@@ -263,6 +269,9 @@ int ppool__open_on(ppool **pool, const ppool_opts *opts, const char *transport, 
 
 /* ---- sched.c: the dispatcher thread ---- */
 void *ppool__dispatcher(void *arg);
+/* Makes sure no frame borrows the caller's memory any more (transport
+ * flush()), through the dispatcher thread that owns the transport. Under p->mu. */
+void ppool__flush_borrowed(struct ppool *p);
 
 /* ---- progress.c ---- */
 /* Draws the bar of the maps in flight; `final` closes the line at 100%. */

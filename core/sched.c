@@ -59,11 +59,33 @@ static void handle_event(ppool *p, ppool__event *ev)
     }
 }
 
+void ppool__flush_borrowed(ppool *p)
+{
+    if (!p->borrowed || !p->T->flush || p->state == POOL_DOWN) return;
+    if (!p->thread_started || pthread_equal(p->thread, pthread_self())) {
+        p->T->flush(p->tst, -1);
+        return;
+    }
+    unsigned want = ++p->flush_asked;
+    p->T->wake(p->tst);
+    while (p->flush_done < want && p->state != POOL_DOWN) pthread_cond_wait(&p->idle, &p->mu);
+}
+
+/* Runs a flush a caller asked for. */
+static void flush_if_asked(ppool *p)
+{
+    if (p->flush_done == p->flush_asked) return;
+    p->T->flush(p->tst, -1);
+    p->flush_done = p->flush_asked;
+    pthread_cond_broadcast(&p->idle);
+}
+
 void *ppool__dispatcher(void *arg)
 {
     ppool *p = arg;
     pthread_mutex_lock(&p->mu);
     while (!p->stopping) {
+        flush_if_asked(p);
         ppool__dispatch(p);
         ppool__run_callbacks(p);
         if (p->stopping) break;
@@ -83,6 +105,7 @@ void *ppool__dispatcher(void *arg)
         }
         if (rc) transport_failed(p, rc);
     }
+    flush_if_asked(p);
     ppool__run_callbacks(p);
     if (p->progress_drawn && p->jobs) { /* stopped with maps unfinished: just end the line */
         fputc('\n', stderr);

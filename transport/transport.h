@@ -74,6 +74,18 @@ typedef struct ppool__transport {
      * `frame` whatever the outcome. Never blocks: bytes the peer cannot take
      * yet are written by later recv() calls. 0, or < 0 if the worker is gone. */
     int (*send)(void *st, int worker, void *frame, size_t len);
+    /* Optional (NULL: the core packs frames whole). Like send(), for the
+     * frame that is `head` (malloc'd, taken) followed by bulk_len bytes at
+     * `bulk`, which the transport reads in place: borrowed until that
+     * worker's reply to the frame arrives, it is reported dead, or flush()
+     * returns. */
+    int (*send_bulk)(void *st, int worker, void *head, size_t head_len, const void *bulk,
+                     size_t bulk_len);
+    /* Blocks until no frame for `worker` (all when < 0) borrows memory; a
+     * worker that does not take its frames in time (a few seconds once it
+     * was given up, else the heartbeat's loss limit) is given up, reported
+     * dead, and will never read them. NULL without send_bulk. */
+    void (*flush)(void *st, int worker);
     /* Makes progress (writes queued frames, reads, reaps) and reports one
      * event. Blocks at most `timeout` seconds (< 0: forever) without
      * spinning; returns early with EV_NONE after wake(). 0 or < 0 on a

@@ -31,6 +31,7 @@ typedef struct chan {
     int exited; /* the fork server reported the pid's end */
     int status;
     int eof;
+    int wdead;     /* a write failed (EPIPE): nothing more is written; what it sent is still read */
     int kill_sent; /* FS_KILL already asked for this pid */
     /* frame being read */
     unsigned char hdr[4];
@@ -95,7 +96,7 @@ static void reset_chan(chan *c)
     }
     c->qtail = NULL;
     c->pid = 0;
-    c->exited = c->eof = c->kill_sent = 0;
+    c->exited = c->eof = c->wdead = c->kill_sent = 0;
 }
 
 static void srv_send(local_st *s, int op, int slot, int pid)
@@ -159,7 +160,7 @@ static int srv_read(local_st *s, int block)
 /* Writes what the socket takes. */
 static void flush_chan(chan *c)
 {
-    while (c->q && c->fd >= 0) {
+    while (c->q && c->fd >= 0 && !c->wdead) {
         wq *w = c->q;
         struct iovec iov[2];
         int k = 0;
@@ -171,7 +172,7 @@ static void flush_chan(chan *c)
         if (r < 0) {
             if (errno == EINTR) continue;
             if (errno == EAGAIN) return;
-            c->eof = 1; /* EPIPE: the worker is gone; its exit will be reported */
+            c->wdead = 1; /* EPIPE: the worker is gone; its exit will be reported */
             return;
         }
         w->off += (size_t)r;
@@ -251,7 +252,7 @@ static void settle(local_st *s)
 {
     for (int i = 0; i < s->n; i++) {
         chan *c = &s->c[i];
-        if (c->pid && c->eof && !c->exited && !c->kill_sent) {
+        if (c->pid && (c->eof || c->wdead) && !c->exited && !c->kill_sent) {
             /* The channel closed under a live process: make sure it ends. */
             srv_send(s, FS_KILL, i, c->pid);
             c->kill_sent = 1;
@@ -292,8 +293,8 @@ static int local_recv(void *st, ppool__event *ev, double timeout)
             chan *c = &s->c[i];
             if (c->fd < 0 || c->eof) continue;
             s->pslot[k] = i;
-            s->pfd[k++] =
-                (struct pollfd){.fd = c->fd, .events = (short)(POLLIN | (c->q ? POLLOUT : 0))};
+            s->pfd[k++] = (struct pollfd){
+                .fd = c->fd, .events = (short)(POLLIN | (c->q && !c->wdead ? POLLOUT : 0))};
         }
         int ms = -1;
         if (timeout >= 0) {
@@ -338,7 +339,7 @@ static int local_send(void *st, int worker, void *frame, size_t len)
 {
     local_st *s = st;
     chan *c = worker >= 0 && worker < s->n ? &s->c[worker] : NULL;
-    wq *w = c && c->fd >= 0 && !c->eof ? malloc(sizeof *w) : NULL;
+    wq *w = c && c->fd >= 0 && !c->eof && !c->wdead ? malloc(sizeof *w) : NULL;
     if (!w) {
         free(frame);
         return c ? PPOOL_EWORKER : PPOOL_EINVAL;

@@ -1,5 +1,6 @@
 /* mpi.c: the MPI transport: rank 0 is the master, ranks 1..n serve frames as workers. */
 #include <errno.h>
+#include <stdint.h>
 #include <mpi.h>
 #include <poll.h>
 #include <sched.h>
@@ -13,14 +14,6 @@
 #include "mpi_impl.h"
 #include "ppool.h"
 
-/* Isends in flight: requests and their buffers side by side, for MPI_Testsome. */
-typedef struct sends {
-    MPI_Request *req;
-    void **buf;
-    int n, cap;
-    int *idx; /* Testsome's indices */
-} sends;
-
 typedef struct evq {
     ppool__event ev;
     struct evq *next;
@@ -30,15 +23,15 @@ typedef struct mpi_st {
     MPI_Comm comm; /* ppool's duplicate, MPI_COMM_NULL when none */
     int rank, size, n;
     size_t max_frame;
-    int evfd;      /* wake() writes it, so a nap ends at once */
-    int woken;     /* wake() sets it: read without a system call */
-    sends out;     /* Isends not yet complete */
-    evq *eh, *et;  /* events made here (deaths) */
-    char *gone;    /* per rank: given up (lost, broken, or abandoned) */
-    char *bye;     /* per rank: said PPOOL__CTL_BYE */
-    char *beats;   /* per rank: sends heartbeats, so silence means lost */
-    double *heard; /* per rank: when it was last heard from */
-    double active; /* last time a message moved: drives the spin/backoff */
+    int evfd;             /* wake() writes it, so a nap ends at once */
+    int woken;            /* wake() sets it: read without a system call */
+    ppool__mpi_sends out; /* Isends not yet complete */
+    evq *eh, *et;         /* events made here (deaths) */
+    char *gone;           /* per rank: given up (lost, broken, or abandoned) */
+    char *bye;            /* per rank: said PPOOL__CTL_BYE */
+    char *beats;          /* per rank: sends heartbeats, so silence means lost */
+    double *heard;        /* per rank: when it was last heard from */
+    double active;        /* last time a message moved: drives the spin/backoff */
     double beat_at;
 } mpi_st;
 
@@ -212,72 +205,9 @@ static void lose(mpi_st *s, int r, const char *how)
     push_event(s, &ev);
 }
 
-/* Frees the Isends that completed (one MPI_Testsome over all of them). */
-static void reap_sends(mpi_st *s)
-{
-    sends *o = &s->out;
-    int done = 0;
-    if (o->n == 0 ||
-        MPI_Testsome(o->n, o->req, &done, o->idx, MPI_STATUSES_IGNORE) != MPI_SUCCESS ||
-        done == MPI_UNDEFINED)
-        return;
-    for (int i = 0; i < done; i++) {
-        free(o->buf[o->idx[i]]);
-        o->buf[o->idx[i]] = NULL;
-    }
-    int k = 0; /* compact: completed requests are MPI_REQUEST_NULL now */
-    for (int i = 0; i < o->n; i++)
-        if (o->req[i] != MPI_REQUEST_NULL) {
-            o->req[k] = o->req[i];
-            o->buf[k++] = o->buf[i];
-        }
-    o->n = k;
-}
-
-static int grow_sends(sends *o)
-{
-    if (o->n < o->cap) return 0;
-    int cap = o->cap ? 2 * o->cap : 64;
-    MPI_Request *r = realloc(o->req, sizeof *r * (size_t)cap);
-    if (r) o->req = r;
-    void **b = r ? realloc(o->buf, sizeof *b * (size_t)cap) : NULL;
-    if (b) o->buf = b;
-    int *x = b ? realloc(o->idx, sizeof *x * (size_t)cap) : NULL;
-    if (x) o->idx = x;
-    if (!x) return PPOOL_ENOMEM;
-    o->cap = cap;
-    return 0;
-}
-
 static int isend(mpi_st *s, int rank, void *buf, int count, MPI_Datatype type, int tag)
 {
-    sends *o = &s->out;
-    if (grow_sends(o) ||
-        MPI_Isend(buf, count, type, rank, tag, s->comm, &o->req[o->n]) != MPI_SUCCESS) {
-        free(buf);
-        return PPOOL_ETRANSPORT;
-    }
-    o->buf[o->n++] = buf;
-    return 0;
-}
-
-/* At close: completes (clean) or lets go of (not clean) every Isend. A
- * request let go of may still read its buffer, so that buffer is kept. */
-static void settle_sends(mpi_st *s, int clean)
-{
-    sends *o = &s->out;
-    for (int i = 0; i < o->n; i++) {
-        if (clean) {
-            MPI_Wait(&o->req[i], MPI_STATUS_IGNORE);
-            free(o->buf[i]);
-        } else {
-            MPI_Request_free(&o->req[i]);
-        }
-    }
-    free(o->req);
-    free(o->buf);
-    free(o->idx);
-    *o = (sends){0};
+    return ppool__mpi_isend(&s->out, s->comm, rank, buf, count, type, tag);
 }
 
 static void handle_ctl(mpi_st *s, int r, int word)
@@ -356,7 +286,7 @@ static int mpi_recv(void *st, ppool__event *ev, double timeout)
     double t0 = ppool__mpi_now(), deadline = timeout < 0 ? -1 : t0 + timeout;
     for (;;) {
         if (pop_event(s, ev)) return 0;
-        reap_sends(s);
+        ppool__mpi_reap(&s->out);
         int rc = poll_once(s, ev);
         if (rc) return rc < 0 ? rc : 0;
         double now = ppool__mpi_now();
@@ -377,6 +307,54 @@ static int mpi_send(void *st, int worker, void *frame, size_t len)
     }
     s->active = ppool__mpi_now();
     return isend(s, r, frame, (int)len, MPI_BYTE, PPOOL__TAG_FRAME);
+}
+
+/* The head goes as [u64 LE bulk length][head] (PPOOL__TAG_HEAD), the bulk
+ * from where it lies (PPOOL__TAG_BULK): the worker rank joins them. */
+static int mpi_send_bulk(void *st, int worker, void *head, size_t head_len, const void *bulk,
+                         size_t bulk_len)
+{
+    mpi_st *s = st;
+    int r = worker + 1;
+    unsigned char *h = worker >= 0 && worker < s->n && !s->gone[r] ? malloc(8 + head_len) : NULL;
+    if (!h) {
+        free(head);
+        return worker < 0 || worker >= s->n ? PPOOL_EINVAL : PPOOL_EWORKER;
+    }
+    for (int i = 0; i < 8; i++) h[i] = (unsigned char)((uint64_t)bulk_len >> (8 * i));
+    memcpy(h + 8, head, head_len);
+    free(head);
+    s->active = ppool__mpi_now();
+    int rc = isend(s, r, h, (int)(8 + head_len), MPI_BYTE, PPOOL__TAG_HEAD);
+    if (rc == 0) rc = ppool__mpi_lend(&s->out, s->comm, r, bulk, (int)bulk_len, PPOOL__TAG_BULK);
+    return rc;
+}
+
+/* Waits until no send to `worker` (all: < 0) borrows memory. A live rank
+ * takes its frames when its current task ends; one that has not within
+ * PPOOL_LOST_AFTER (PPOOL__MPI_TAKE_SECONDS once given up) is given up and
+ * its sends let go of: released, it leaves without matching them. */
+static void mpi_flush(void *st, int worker)
+{
+    mpi_st *s = st;
+    int want = worker < 0 ? -1 : worker + 1, r;
+    double t0 = ppool__mpi_now(), live = t0 + ppool__mpi_lost_after();
+    double gone = t0 + PPOOL__MPI_TAKE_SECONDS;
+    while ((r = ppool__mpi_lent_to(&s->out, want)) != 0) {
+        ppool__mpi_reap(&s->out);
+        if ((r = ppool__mpi_lent_to(&s->out, want)) == 0) break;
+        double now = ppool__mpi_now();
+        if (s->bye[r]) { /* it left without them: they are never read */
+            ppool__mpi_let_go(&s->out, r);
+            continue;
+        }
+        if (now > (s->gone[r] ? gone : live)) {
+            lose(s, r, "did not take the frames it was sent and was given up");
+            ppool__mpi_let_go(&s->out, r);
+            continue;
+        }
+        ppool__mpi_backoff(now - s->active, -1, -1);
+    }
 }
 
 static void mpi_wake(void *st)
@@ -407,6 +385,8 @@ static int all_said_bye(mpi_st *s)
 /* Releases every rank and waits (bounded) for the goodbyes, so no message
  * of this pool is left when its communicator is freed. Ranks given up are
  * not waited for: then the communicator is kept (never reused) instead. */
+static void mpi_flush(void *st, int worker);
+
 static void master_close(mpi_st *s)
 {
     for (int r = 1; r < s->size; r++) {
@@ -419,12 +399,13 @@ static void master_close(mpi_st *s)
     ppool__event ev;
     while (!all_said_bye(s) && ppool__mpi_now() < until) {
         if (poll_once(s, &ev) == 1) free(ev.frame);
-        reap_sends(s);
+        ppool__mpi_reap(&s->out);
         ppool__mpi_backoff(ppool__mpi_now() - s->active, -1, -1);
     }
+    mpi_flush(s, -1); /* ranks given up while busy: until they take what they were lent */
     int clean = 1;
     for (int r = 1; r < s->size; r++) clean &= s->bye[r];
-    settle_sends(s, clean);
+    ppool__mpi_settle(&s->out);
     if (clean) MPI_Comm_free(&s->comm);
     s->comm = MPI_COMM_NULL;
 }
@@ -533,6 +514,8 @@ const ppool__transport ppool__mpi_transport = {
     .open = mpi_open,
     .close = mpi_close,
     .send = mpi_send,
+    .send_bulk = mpi_send_bulk,
+    .flush = mpi_flush,
     .recv = mpi_recv,
     .wake = mpi_wake,
     .respawn = NULL,

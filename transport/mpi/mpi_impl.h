@@ -13,6 +13,7 @@
 #define PPOOL__MPI_DEEP_SLEEP    5e-3
 #define PPOOL__MPI_BEAT          0.5  /* seconds between heartbeats */
 #define PPOOL__MPI_CLOSE_SECONDS 10.0 /* how long close() waits for the ranks' goodbyes */
+#define PPOOL__MPI_TAKE_SECONDS  2.0  /* how long a rank given up may take to take frames lent */
 
 /* A worker rank's serve loop. */
 typedef struct ppool__mpi_worker {
@@ -44,7 +45,40 @@ int ppool__mpi_take(MPI_Message *msg, MPI_Status *st, size_t max, void **frame, 
 double ppool__mpi_lost_after(void);
 
 /* Every tag ppool uses on its own communicator. */
-enum { PPOOL__TAG_FRAME = 1, PPOOL__TAG_CTL = 2 };
+enum {
+    PPOOL__TAG_FRAME = 1, /* a whole frame */
+    PPOOL__TAG_CTL,       /* a control word */
+    PPOOL__TAG_HEAD,      /* [u64 LE bulk length][the frame's head]: its bulk follows ... */
+    PPOOL__TAG_BULK,      /* ... as this message, sent from where it lies (send_bulk) */
+};
+
+/* ---- sends.c: the master's sends in flight ---- */
+typedef struct ppool__mpi_send {
+    void *buf; /* freed when done; NULL when borrowed */
+    int rank;
+    int lent; /* the buffer is the caller's (borrowed) */
+} ppool__mpi_send;
+typedef struct ppool__mpi_sends {
+    MPI_Request *req; /* side by side with s, for MPI_Testsome */
+    ppool__mpi_send *s;
+    int *idx;
+    int n, cap;
+} ppool__mpi_sends;
+/* Isends buf (taken: freed when done, also on failure). 0 or PPOOL_ETRANSPORT. */
+int ppool__mpi_isend(ppool__mpi_sends *o, MPI_Comm comm, int rank, void *buf, int count,
+                     MPI_Datatype type, int tag);
+/* Isends count bytes at buf, read in place (borrowed). */
+int ppool__mpi_lend(ppool__mpi_sends *o, MPI_Comm comm, int rank, const void *buf, int count,
+                    int tag);
+/* Forgets the sends that completed (one MPI_Testsome). */
+void ppool__mpi_reap(ppool__mpi_sends *o);
+/* A rank (> 0) with a borrowed send still in flight (rank < 0: any), or 0. */
+int ppool__mpi_lent_to(const ppool__mpi_sends *o, int rank);
+/* Lets go of every send to rank (all when < 0): MPI may still complete them. */
+void ppool__mpi_let_go(ppool__mpi_sends *o, int rank);
+/* At close, once the ranks left: forgets what completed, lets go of the
+ * rest (it never will), frees the lists. */
+void ppool__mpi_settle(ppool__mpi_sends *o);
 /* Control words (PPOOL__TAG_CTL, one int). */
 enum {
     PPOOL__CTL_RELEASE = 1, /* master -> rank: leave the serve loop (ppool_open: PPOOL_WORKER) */

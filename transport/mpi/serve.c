@@ -1,7 +1,9 @@
 /* serve.c: the MPI transport's worker side: a rank's serve loop, its results and heartbeats. */
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "mpi_impl.h"
@@ -124,6 +126,31 @@ static int run_frame(ppool__mpi_worker *w, void *frame, size_t len, int *broken)
     return take_ctl(w) == PPOOL__CTL_RELEASE;
 }
 
+/* Joins a head (PPOOL__TAG_HEAD, matched) and the bulk that follows it into
+ * one frame; PPOOL_EPROTO when malformed or over the limit. */
+static int take_split(ppool__mpi_worker *w, MPI_Message *msg, MPI_Status *st, void **frame,
+                      size_t *len)
+{
+    void *h;
+    size_t hl;
+    int rc = ppool__mpi_take(msg, st, w->max_frame, &h, &hl);
+    if (rc) return rc;
+    uint64_t bulk = 0;
+    for (int i = 0; hl >= 8 && i < 8; i++) bulk |= (uint64_t)((unsigned char *)h)[i] << (8 * i);
+    char *f = hl >= 8 && bulk <= w->max_frame - (hl - 8) ? malloc(hl - 8 + bulk) : NULL;
+    if (f) memcpy(f, (char *)h + 8, hl - 8);
+    free(h);
+    if (!f) return PPOOL_EPROTO; /* the bulk is then never received: this rank is broken */
+    if (MPI_Recv(f + hl - 8, (int)bulk, MPI_BYTE, 0, PPOOL__TAG_BULK, w->comm, MPI_STATUS_IGNORE) !=
+        MPI_SUCCESS) {
+        free(f);
+        return PPOOL_ETRANSPORT;
+    }
+    *frame = f;
+    *len = hl - 8 + bulk;
+    return 0;
+}
+
 int ppool__mpi_serve(ppool__mpi_worker *w, char *err, size_t errlen)
 {
     beat b = {0};
@@ -160,7 +187,9 @@ int ppool__mpi_serve(ppool__mpi_worker *w, char *err, size_t errlen)
         }
         void *frame = NULL;
         size_t len = 0;
-        int t = ppool__mpi_take(&msg, &st, w->max_frame, &frame, &len);
+        int t = st.MPI_TAG == PPOOL__TAG_HEAD
+                    ? take_split(w, &msg, &st, &frame, &len)
+                    : ppool__mpi_take(&msg, &st, w->max_frame, &frame, &len);
         if (t == 0) released = run_frame(w, frame, len, &broken);
         if (t == PPOOL_EPROTO &&
             !broken) { /* over the frame limit: this rank is not to be trusted */
