@@ -107,6 +107,17 @@ typedef struct ppool__transport {
     int (*culprit)(void *st, int worker, uint64_t *job, uint64_t *index1);
 } ppool__transport;
 
+/* ---- evq.c: the events a transport made and has not reported yet, oldest first ---- */
+typedef struct ppool__evq {
+    struct ppool__evq_item *head, *tail;
+} ppool__evq;
+/* Appends a copy of ev; 0 or PPOOL_ENOMEM. */
+int ppool__evq_push(ppool__evq *q, const ppool__event *ev);
+/* Takes the oldest into *ev: 1, or 0 when empty. */
+int ppool__evq_pop(ppool__evq *q, ppool__event *ev);
+/* Empties the queue, freeing the frames of frame events. */
+void ppool__evq_clear(ppool__evq *q);
+
 /* ---- transport.c: the table of transports built into this library ---- */
 /* The transport called `name` ("auto": the first whose detect() says yes,
  * else local); NULL if none is built by that name. */

@@ -41,11 +41,6 @@ typedef struct chan {
     wq *q, *qtail;
 } chan;
 
-typedef struct evq {
-    ppool__event ev;
-    struct evq *next;
-} evq;
-
 typedef struct local_st {
     int n;
     chan *c;
@@ -53,7 +48,7 @@ typedef struct local_st {
     pid_t srv;
     int evfd;
     size_t max_frame;
-    evq *eh, *et;
+    ppool__evq events;          /* made here, not reported yet */
     volatile uint64_t *current; /* 2 words per worker, MAP_SHARED with them */
     struct pollfd *pfd;
     int *pslot;
@@ -66,20 +61,6 @@ static void close_fd(int *fd)
         close(*fd);
         *fd = -1;
     }
-}
-
-static int push_event(local_st *s, const ppool__event *ev)
-{
-    evq *e = malloc(sizeof *e);
-    if (!e) return PPOOL_ENOMEM;
-    e->ev = *ev;
-    e->next = NULL;
-    if (s->et)
-        s->et->next = e;
-    else
-        s->eh = e;
-    s->et = e;
-    return 0;
 }
 
 static void reset_chan(chan *c)
@@ -226,7 +207,7 @@ static int read_chan(local_st *s, int slot)
                 .kind = PPOOL__EV_FRAME, .worker = slot, .frame = c->body, .len = c->body_len};
             c->body = NULL;
             c->hdr_got = c->body_len = c->body_got = 0;
-            if (push_event(s, &ev)) {
+            if (ppool__evq_push(&s->events, &ev)) {
                 free(ev.frame);
                 return PPOOL_ENOMEM;
             }
@@ -262,27 +243,16 @@ static void settle(local_st *s)
             ppool__event ev = {.kind = PPOOL__EV_DEAD, .worker = i, .pid = c->pid};
             describe_death(ev.why, sizeof ev.why, i, c->pid, c->status);
             reset_chan(c);
-            push_event(s, &ev);
+            ppool__evq_push(&s->events, &ev);
         }
     }
-}
-
-static int pop_event(local_st *s, ppool__event *ev)
-{
-    evq *e = s->eh;
-    if (!e) return 0;
-    *ev = e->ev;
-    s->eh = e->next;
-    if (!s->eh) s->et = NULL;
-    free(e);
-    return 1;
 }
 
 static int local_recv(void *st, ppool__event *ev, double timeout)
 {
     local_st *s = st;
     memset(ev, 0, sizeof *ev);
-    if (pop_event(s, ev)) return 0;
+    if (ppool__evq_pop(&s->events, ev)) return 0;
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (;;) {
@@ -330,7 +300,7 @@ static int local_recv(void *st, ppool__event *ev, double timeout)
             }
         }
         settle(s);
-        if (pop_event(s, ev)) return 0;
+        if (ppool__evq_pop(&s->events, ev)) return 0;
         if (woken || r == 0) return 0;
     }
 }
@@ -400,9 +370,7 @@ static void local_close(void *st)
         s->srv = 0;
     }
     close_fd(&s->evfd);
-    ppool__event ev;
-    while (pop_event(s, &ev))
-        if (ev.kind == PPOOL__EV_FRAME) free(ev.frame);
+    ppool__evq_clear(&s->events);
     if (s->current) munmap((void *)s->current, 2 * sizeof(uint64_t) * (size_t)s->n);
     s->current = NULL;
     free(s->c);

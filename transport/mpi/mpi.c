@@ -14,11 +14,6 @@
 #include "mpi_impl.h"
 #include "ppool.h"
 
-typedef struct evq {
-    ppool__event ev;
-    struct evq *next;
-} evq;
-
 typedef struct mpi_st {
     MPI_Comm comm; /* ppool's duplicate, MPI_COMM_NULL when none */
     int rank, size, n;
@@ -26,7 +21,7 @@ typedef struct mpi_st {
     int evfd;             /* wake() writes it, so a nap ends at once */
     int woken;            /* wake() sets it: read without a system call */
     ppool__mpi_sends out; /* Isends not yet complete */
-    evq *eh, *et;         /* events made here (deaths) */
+    ppool__evq events;    /* made here, not reported yet */
     char *gone;           /* per rank: given up (lost, broken, or abandoned) */
     char *bye;            /* per rank: said PPOOL__CTL_BYE */
     char *beats;          /* per rank: sends heartbeats, so silence means lost */
@@ -104,95 +99,7 @@ static int mpi_detect(void)
     return getenv("PMIX_RANK") || getenv("PMI_RANK") || getenv("OMPI_COMM_WORLD_RANK");
 }
 
-/* ---- shared pieces ---- */
-
-double ppool__mpi_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-void ppool__mpi_backoff(double idle, double cap, int fd)
-{
-    if (idle < PPOOL__MPI_SPIN) {
-        sched_yield(); /* spin politely: other ranks may share this core */
-        return;
-    }
-    double s = idle / 8;
-    if (s < 20e-6) s = 20e-6;
-    double most = idle < PPOOL__MPI_DEEP_IDLE ? PPOOL__MPI_MAX_SLEEP : PPOOL__MPI_DEEP_SLEEP;
-    if (s > most) s = most;
-    if (cap >= 0 && s > cap) s = cap;
-    struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)(s * 1e9)};
-    struct pollfd pf = {.fd = fd, .events = POLLIN};
-    ppoll(&pf, fd >= 0 ? 1 : 0, &ts, NULL);
-}
-
-double ppool__mpi_lost_after(void)
-{
-    const char *v = getenv("PPOOL_LOST_AFTER");
-    double x = v && *v ? strtod(v, NULL) : 0;
-    return x > 0 ? x : 10.0;
-}
-
-int ppool__mpi_ctl(MPI_Comm comm, int rank, int word)
-{
-    return MPI_Send(&word, 1, MPI_INT, rank, PPOOL__TAG_CTL, comm) == MPI_SUCCESS
-               ? 0
-               : PPOOL_ETRANSPORT;
-}
-
-/* Receives a matched frame into a malloc'd buffer; PPOOL_EPROTO when it is
- * over max (the message is received and dropped). */
-int ppool__mpi_take(MPI_Message *msg, MPI_Status *st, size_t max, void **frame, size_t *len)
-{
-    int count = 0;
-    MPI_Get_count(st, MPI_BYTE, &count);
-    int over = count < 0 || (size_t)count > max;
-    char *buf = malloc(count > 0 && !over ? (size_t)count : 1);
-    if (!buf) return PPOOL_ENOMEM;
-    if (over) {
-        char dummy;
-        MPI_Mrecv(&dummy, 0, MPI_BYTE, msg, MPI_STATUS_IGNORE); /* truncates: dropped */
-        free(buf);
-        return PPOOL_EPROTO;
-    }
-    if (MPI_Mrecv(buf, count, MPI_BYTE, msg, MPI_STATUS_IGNORE) != MPI_SUCCESS) {
-        free(buf);
-        return PPOOL_ETRANSPORT;
-    }
-    *frame = buf;
-    *len = (size_t)count;
-    return 0;
-}
-
 /* ---- the master's side ---- */
-
-static int push_event(mpi_st *s, const ppool__event *ev)
-{
-    evq *e = malloc(sizeof *e);
-    if (!e) return PPOOL_ENOMEM;
-    e->ev = *ev;
-    e->next = NULL;
-    if (s->et)
-        s->et->next = e;
-    else
-        s->eh = e;
-    s->et = e;
-    return 0;
-}
-
-static int pop_event(mpi_st *s, ppool__event *ev)
-{
-    evq *e = s->eh;
-    if (!e) return 0;
-    *ev = e->ev;
-    s->eh = e->next;
-    if (!s->eh) s->et = NULL;
-    free(e);
-    return 1;
-}
 
 /* Gives rank r up and reports its worker dead, saying why. */
 static void lose(mpi_st *s, int r, const char *how)
@@ -202,7 +109,7 @@ static void lose(mpi_st *s, int r, const char *how)
     if (r > s->n) return;
     ppool__event ev = {.kind = PPOOL__EV_DEAD, .worker = r - 1, .pid = -1};
     snprintf(ev.why, sizeof ev.why, "worker %d (rank %d) %s", r - 1, r, how);
-    push_event(s, &ev);
+    ppool__evq_push(&s->events, &ev);
 }
 
 static int isend(mpi_st *s, int rank, void *buf, int count, MPI_Datatype type, int tag)
@@ -285,13 +192,13 @@ static int mpi_recv(void *st, ppool__event *ev, double timeout)
     memset(ev, 0, sizeof *ev);
     double t0 = ppool__mpi_now(), deadline = timeout < 0 ? -1 : t0 + timeout;
     for (;;) {
-        if (pop_event(s, ev)) return 0;
+        if (ppool__evq_pop(&s->events, ev)) return 0;
         ppool__mpi_reap(&s->out);
         int rc = poll_once(s, ev);
         if (rc) return rc < 0 ? rc : 0;
         double now = ppool__mpi_now();
         check_beats(s, now);
-        if (s->eh) continue;
+        if (s->events.head) continue;
         if (drain_wake(s) || (deadline >= 0 && now >= deadline)) return 0;
         ppool__mpi_backoff(now - s->active, deadline < 0 ? -1 : deadline - now, s->evfd);
     }
@@ -416,9 +323,7 @@ static void mpi_close(void *st)
     if (s->comm != MPI_COMM_NULL && s->rank == 0) master_close(s);
     if (s->comm != MPI_COMM_NULL) MPI_Comm_free(&s->comm);
     s->comm = MPI_COMM_NULL;
-    ppool__event ev;
-    while (pop_event(s, &ev)) {
-    }
+    ppool__evq_clear(&s->events);
     if (s->evfd >= 0) close(s->evfd);
     s->evfd = -1;
     free(s->gone);

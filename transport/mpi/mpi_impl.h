@@ -1,4 +1,5 @@
-/* mpi_impl.h: what the MPI transport's master side (mpi.c) and worker side (serve.c) share. */
+/* mpi_impl.h: what the MPI transport's files share: master (mpi.c), worker (serve.c), sends.c,
+ * common.c. */
 #ifndef PPOOL_MPI_IMPL_H
 #define PPOOL_MPI_IMPL_H
 

@@ -1,0 +1,70 @@
+/* common.c: what both sides of the MPI transport share: the clock, the naps, control words, frames.
+ */
+#include <poll.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "mpi_impl.h"
+#include "ppool.h"
+
+double ppool__mpi_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+void ppool__mpi_backoff(double idle, double cap, int fd)
+{
+    if (idle < PPOOL__MPI_SPIN) {
+        sched_yield(); /* spin politely: other ranks may share this core */
+        return;
+    }
+    double s = idle / 8;
+    if (s < 20e-6) s = 20e-6;
+    double most = idle < PPOOL__MPI_DEEP_IDLE ? PPOOL__MPI_MAX_SLEEP : PPOOL__MPI_DEEP_SLEEP;
+    if (s > most) s = most;
+    if (cap >= 0 && s > cap) s = cap;
+    struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)(s * 1e9)};
+    struct pollfd pf = {.fd = fd, .events = POLLIN};
+    ppoll(&pf, fd >= 0 ? 1 : 0, &ts, NULL);
+}
+
+double ppool__mpi_lost_after(void)
+{
+    const char *v = getenv("PPOOL_LOST_AFTER");
+    double x = v && *v ? strtod(v, NULL) : 0;
+    return x > 0 ? x : 10.0;
+}
+
+int ppool__mpi_ctl(MPI_Comm comm, int rank, int word)
+{
+    return MPI_Send(&word, 1, MPI_INT, rank, PPOOL__TAG_CTL, comm) == MPI_SUCCESS
+               ? 0
+               : PPOOL_ETRANSPORT;
+}
+
+/* Receives a matched frame into a malloc'd buffer; PPOOL_EPROTO when it is
+ * over max (the message is received and dropped). */
+int ppool__mpi_take(MPI_Message *msg, MPI_Status *st, size_t max, void **frame, size_t *len)
+{
+    int count = 0;
+    MPI_Get_count(st, MPI_BYTE, &count);
+    int over = count < 0 || (size_t)count > max;
+    char *buf = malloc(count > 0 && !over ? (size_t)count : 1);
+    if (!buf) return PPOOL_ENOMEM;
+    if (over) {
+        char dummy;
+        MPI_Mrecv(&dummy, 0, MPI_BYTE, msg, MPI_STATUS_IGNORE); /* truncates: dropped */
+        free(buf);
+        return PPOOL_EPROTO;
+    }
+    if (MPI_Mrecv(buf, count, MPI_BYTE, msg, MPI_STATUS_IGNORE) != MPI_SUCCESS) {
+        free(buf);
+        return PPOOL_ETRANSPORT;
+    }
+    *frame = buf;
+    *len = (size_t)count;
+    return 0;
+}
