@@ -96,6 +96,13 @@ static size_t pull_source(ppool__job *j, size_t want)
     return have < want ? have : want;
 }
 
+/* Large contiguous items go as they lie (send_bulk), one chunk at a time per worker. */
+static int lends(const ppool *p, const ppool__job *j)
+{
+    return p->T->send_bulk && (j->kind == JOB_MAP || j->kind == JOB_ITER) &&
+           j->in_size >= PPOOL__BORROW_BYTES;
+}
+
 /* Packs and sends a Task for items [first, first+count) of j to worker w. */
 static int send_chunk(ppool *p, int w, ppool__job *j, size_t first, size_t count)
 {
@@ -145,11 +152,10 @@ static int send_chunk(ppool *p, int w, ppool__job *j, size_t first, size_t count
     f.task = &t;
     void *frame;
     size_t flen;
-    if (!joined && bulk_len >= PPOOL__BORROW_BYTES && p->T->send_bulk &&
-        (p->o.task_timeout <= 0 || p->w[w].ninflight == 1)) {
-        /* The caller's items go as they lie. With a task_timeout only to an
-         * idle worker, which takes them at once: a chunk queued behind one
-         * that times out could hold them past the caller's map. */
+    if (lends(p, j) && p->w[w].ninflight == 1) {
+        /* The caller's items go as they lie, to an idle worker that takes
+         * them at once: never queued behind a running chunk, which could
+         * hold them past the caller's call (MPI cannot cancel a send). */
         int rc = ppool__frame_pack_head(&f, bulk_len, &frame, &flen);
         if (rc) return rc;
         p->borrowed = 1;
@@ -201,6 +207,10 @@ static int dispatch_one(ppool *p, int w)
             continue;
         }
         if (wrapped && j == start) break;
+        if (lends(p, j) && ws->ninflight) { /* large items: to idle workers only */
+            j = j->nextjob;
+            continue;
+        }
         size_t first = 0, count = 0;
         unsigned tries = 0;
         if (j->retry && !j->user_gone) {

@@ -109,7 +109,8 @@ void ppool__handle_death(ppool *p, const ppool__event *ev)
     if (p->state == POOL_DOWN || p->stopping) return;
     ws->fails = was_starting ? ws->fails + 1 : 0;
     if (ws->fails >= 3 || !(p->T->caps & PPOOL__CAN_RESPAWN)) {
-        snprintf(p->errmsg, sizeof p->errmsg, "%s while starting; slot given up", why);
+        ppool__fail(p, PPOOL_EWORKER, "%s%s; slot given up", why,
+                    was_starting ? " while starting" : "");
         give_up(p, ev->worker, why);
     } else {
         replace_worker(p, ev->worker, why);
@@ -200,6 +201,14 @@ static void expire(ppool *p, ppool__wslot *ws, ppool__chunk *c)
     ws->stuck = 1;
 }
 
+/* A worker that can take work now or soon: ready and not held. */
+static int free_worker(const ppool *p)
+{
+    for (int i = 0; i < p->nworkers; i++)
+        if (p->w[i].state != W_GONE && !(p->w[i].state == W_READY && p->w[i].stuck)) return 1;
+    return 0;
+}
+
 double ppool__check_deadlines(ppool *p)
 {
     if (p->o.task_timeout <= 0) return -1;
@@ -218,6 +227,10 @@ double ppool__check_deadlines(ppool *p)
             expire(p, ws, c);
         }
     }
+    if (!(p->T->caps & PPOOL__CAN_KILL) && p->jobs && !free_worker(p))
+        ppool__fail_all(p, PPOOL_ETIMEDOUT,
+                        "every worker is held by an item past its deadline: none is left to run "
+                        "the rest");
     return next;
 }
 

@@ -73,7 +73,10 @@ static int resolve(ppool *p, const ppool_opts *in)
         return ppool__fail(NULL, PPOOL_EINVAL, "initarg is NULL but initarg_len is %zu",
                            o.initarg_len);
     if (o.initializer) {
-        if (!ppool__registry_find(&p->reg, o.initializer))
+        /* Where workers run their own copy of the program (MPI), each
+         * checks its own registry and says so in its Hello: a rank that
+         * returned here would leave the others waiting for it. */
+        if ((p->T->caps & PPOOL__INHERITS) && !ppool__registry_find(&p->reg, o.initializer))
             return ppool__fail(NULL, PPOOL_ENOFUNC, "initializer '%s' is not registered",
                                o.initializer);
         p->initializer = strdup(o.initializer);
@@ -134,6 +137,12 @@ static void say_shutdown(ppool *p)
 static void shut_down(ppool *p, int now)
 {
     pthread_mutex_lock(&p->mu);
+    if (p->closing) { /* another thread shuts it down: wait for it */
+        while (p->state != POOL_DOWN) pthread_cond_wait(&p->idle, &p->mu);
+        pthread_mutex_unlock(&p->mu);
+        return;
+    }
+    p->closing = 1;
     p->stopping = 1;
     pthread_cond_broadcast(&p->idle);
     pthread_mutex_unlock(&p->mu);

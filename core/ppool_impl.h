@@ -206,6 +206,7 @@ struct ppool {
     int refs; /* the pool's own, and one per live handle (under mu) */
     int state;
     int stopping; /* the dispatcher should exit */
+    int closing;  /* a thread is shutting the transport down (others wait for POOL_DOWN) */
 
     const ppool__transport *T;
     void *tst;

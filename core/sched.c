@@ -62,6 +62,10 @@ static void handle_event(ppool *p, ppool__event *ev)
 void ppool__flush_borrowed(ppool *p)
 {
     if (!p->borrowed || !p->T->flush || p->state == POOL_DOWN) return;
+    if (p->closing) { /* the closing thread flushes: its close returns when nothing borrows */
+        while (p->state != POOL_DOWN) pthread_cond_wait(&p->idle, &p->mu);
+        return;
+    }
     if (!p->thread_started || pthread_equal(p->thread, pthread_self())) {
         p->T->flush(p->tst, -1);
         return;

@@ -27,6 +27,7 @@ typedef struct mpi_st {
     char *beats;          /* per rank: sends heartbeats, so silence means lost */
     double *heard;        /* per rank: when it was last heard from */
     double active;        /* last time a message moved: drives the spin/backoff */
+    double polled;        /* last time the master looked for messages */
     double beat_at;
 } mpi_st;
 
@@ -124,7 +125,8 @@ static void handle_ctl(mpi_st *s, int r, int word)
     if (word == PPOOL__CTL_BROKEN) lose(s, r, "could not read a frame and was given up");
 }
 
-/* Takes one message if any: 1 with a frame event, 0 if none or control. */
+/* Takes one message if any: 1 with a frame event, 2 after a control word
+ * or a dropped frame, 0 if none was waiting; < 0 on an MPI failure. */
 static int poll_once(mpi_st *s, ppool__event *ev)
 {
     int flag = 0;
@@ -139,7 +141,7 @@ static int poll_once(mpi_st *s, ppool__event *ev)
         int word = 0;
         MPI_Mrecv(&word, 1, MPI_INT, &msg, MPI_STATUS_IGNORE);
         handle_ctl(s, r, word);
-        return 0;
+        return 2;
     }
     void *frame = NULL;
     size_t len = 0;
@@ -147,7 +149,7 @@ static int poll_once(mpi_st *s, ppool__event *ev)
     if (rc == PPOOL_EPROTO || s->gone[r] || r > s->n) {
         if (rc == PPOOL_EPROTO) lose(s, r, "sent a frame over the size limit and was given up");
         free(frame);
-        return 0;
+        return 2;
     }
     if (rc) return rc;
     *ev = (ppool__event){.kind = PPOOL__EV_FRAME, .worker = r - 1, .frame = frame, .len = len};
@@ -155,9 +157,14 @@ static int poll_once(mpi_st *s, ppool__event *ev)
 }
 
 /* Heartbeats both ways: the master says it is alive, and a worker rank that
- * beats but has been silent too long is lost (mpirun --enable-recovery). */
+ * beats but has been silent too long is lost (mpirun --enable-recovery).
+ * Called only when no message is waiting, so silence is real; after the
+ * master itself was away (a long callback), every rank gets a fresh start. */
 static void check_beats(mpi_st *s, double now)
 {
+    if (now - s->polled > 2 * PPOOL__MPI_BEAT)
+        for (int r = 1; r < s->size; r++) s->heard[r] = now;
+    s->polled = now;
     if (now - s->beat_at < PPOOL__MPI_BEAT) return;
     s->beat_at = now;
     double lost = ppool__mpi_lost_after();
@@ -195,7 +202,8 @@ static int mpi_recv(void *st, ppool__event *ev, double timeout)
         if (ppool__evq_pop(&s->events, ev)) return 0;
         ppool__mpi_reap(&s->out);
         int rc = poll_once(s, ev);
-        if (rc) return rc < 0 ? rc : 0;
+        if (rc < 0 || rc == 1) return rc < 0 ? rc : 0;
+        if (rc == 2) continue; /* drain what is waiting before judging silence */
         double now = ppool__mpi_now();
         check_beats(s, now);
         if (s->events.head) continue;
@@ -249,6 +257,10 @@ static void mpi_flush(void *st, int worker)
     double gone = t0 + PPOOL__MPI_TAKE_SECONDS;
     while ((r = ppool__mpi_lent_to(&s->out, want)) != 0) {
         ppool__mpi_reap(&s->out);
+        ppool__event ev; /* take what ranks send meanwhile (a large result may block them) */
+        int got = poll_once(s, &ev);
+        if (got == 1 && ppool__evq_push(&s->events, &ev)) free(ev.frame);
+        if (got == 0) check_beats(s, ppool__mpi_now());
         if ((r = ppool__mpi_lent_to(&s->out, want)) == 0) break;
         double now = ppool__mpi_now();
         if (s->bye[r]) { /* it left without them: they are never read */
@@ -348,19 +360,46 @@ static int master_open(mpi_st *s, char *err, size_t errlen)
                  s->size);
         return PPOOL_ENOMEM;
     }
-    s->active = s->beat_at = ppool__mpi_now();
+    s->active = s->beat_at = s->polled = ppool__mpi_now();
     for (int r = 0; r < s->size; r++) s->heard[r] = s->active;
     return 0;
+}
+
+/* MPI_Comm_dup without burning a core while other ranks are late (still
+ * busy in an earlier pool, or computing between pools): MPI_Comm_idup,
+ * polled with naps. Worker ranks wait as long as it takes; the master (rank
+ * 0 of base) gives up after PPOOL__MPI_JOIN_SECONDS. */
+static int dup_comm(MPI_Comm base, MPI_Comm *out, char *err, size_t errlen)
+{
+    int rank = 0, done = 0;
+    MPI_Comm_rank(base, &rank);
+    MPI_Request q;
+    if (MPI_Comm_idup(base, out, &q) != MPI_SUCCESS) {
+        snprintf(err, errlen, "MPI_Comm_idup of the pool's communicator failed");
+        return PPOOL_ETRANSPORT;
+    }
+    double t0 = ppool__mpi_now();
+    while (MPI_Test(&q, &done, MPI_STATUS_IGNORE) == MPI_SUCCESS && !done) {
+        double waited = ppool__mpi_now() - t0;
+        if (rank == 0 && waited > PPOOL__MPI_JOIN_SECONDS) {
+            *out = MPI_COMM_NULL; /* the request stays pending: MPI cannot take it back */
+            snprintf(err, errlen,
+                     "not every rank reached ppool_open within %.0f s (one still busy in an "
+                     "earlier pool, lost, or not calling ppool_open here)",
+                     waited);
+            return PPOOL_ETIMEDOUT;
+        }
+        ppool__mpi_backoff(waited, -1, -1);
+    }
+    return done ? 0 : PPOOL_ETRANSPORT;
 }
 
 /* Duplicates the communicator and checks its size against the workers asked. */
 static int join_comm(mpi_st *s, ppool__topen *o, char *err, size_t errlen)
 {
     MPI_Comm base = o->where ? *(const MPI_Comm *)o->where : MPI_COMM_WORLD;
-    if (MPI_Comm_dup(base, &s->comm) != MPI_SUCCESS) {
-        snprintf(err, errlen, "MPI_Comm_dup of the pool's communicator failed");
-        return PPOOL_ETRANSPORT;
-    }
+    int rc = dup_comm(base, &s->comm, err, errlen);
+    if (rc) return rc;
     MPI_Comm_set_name(s->comm, "ppool");
     MPI_Comm_set_errhandler(s->comm, MPI_ERRORS_RETURN);
     MPI_Comm_rank(s->comm, &s->rank);

@@ -8,13 +8,15 @@
 
 #include "transport.h"
 
-#define PPOOL__MPI_SPIN          100e-6 /* after a message moved, poll this long without sleeping */
-#define PPOOL__MPI_MAX_SLEEP     1e-3   /* the longest nap between polls of a rank idle ... */
-#define PPOOL__MPI_DEEP_IDLE     0.1    /* ... for less than this; after it, naps grow to: */
-#define PPOOL__MPI_DEEP_SLEEP    5e-3
-#define PPOOL__MPI_BEAT          0.5  /* seconds between heartbeats */
-#define PPOOL__MPI_CLOSE_SECONDS 10.0 /* how long close() waits for the ranks' goodbyes */
-#define PPOOL__MPI_TAKE_SECONDS  2.0  /* how long a rank given up may take to take frames lent */
+#define PPOOL__MPI_SPIN            100e-6 /* after a message moved, poll this long without sleeping */
+#define PPOOL__MPI_MAX_SLEEP       1e-3   /* the longest nap between polls of a rank idle ... */
+#define PPOOL__MPI_DEEP_IDLE       0.1    /* ... for less than this; after it, naps grow to: */
+#define PPOOL__MPI_DEEP_SLEEP      5e-3
+#define PPOOL__MPI_BEAT            0.5  /* seconds between heartbeats */
+#define PPOOL__MPI_MASTER_LENIENCY 6    /* a rank waits this many loss limits for a silent master */
+#define PPOOL__MPI_CLOSE_SECONDS   10.0 /* how long close() waits for the ranks' goodbyes */
+#define PPOOL__MPI_JOIN_SECONDS    60.0 /* how long the master waits for every rank at open */
+#define PPOOL__MPI_TAKE_SECONDS    2.0  /* how long a rank given up may take to take frames lent */
 
 /* A worker rank's serve loop. */
 typedef struct ppool__mpi_worker {

@@ -30,7 +30,7 @@ static void *beat_main(void *arg)
         if (MPI_Isend(&word, 1, MPI_INT, 0, PPOOL__TAG_CTL, b->comm, &q) == MPI_SUCCESS)
             MPI_Request_free(&q);
         struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
+        clock_gettime(CLOCK_MONOTONIC, &ts);
         ts.tv_nsec += (long)(PPOOL__MPI_BEAT * 1e9);
         ts.tv_sec += ts.tv_nsec / 1000000000L;
         ts.tv_nsec %= 1000000000L;
@@ -46,7 +46,11 @@ static void beat_start(beat *b, MPI_Comm comm)
     MPI_Query_thread(&level);
     b->comm = comm;
     pthread_mutex_init(&b->mu, NULL);
-    pthread_cond_init(&b->cv, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* a clock step must not stop the beats */
+    pthread_cond_init(&b->cv, &ca);
+    pthread_condattr_destroy(&ca);
     b->running = level >= MPI_THREAD_MULTIPLE && pthread_create(&b->th, NULL, beat_main, b) == 0;
 }
 
@@ -122,8 +126,11 @@ static int run_frame(ppool__mpi_worker *w, void *frame, size_t len, int *broken)
         return 0;
     }
     if (out && send_result(w, out, out_len)) return 1;
-    /* Released meanwhile (terminate)? Then the chunks still queued are not run. */
-    return take_ctl(w) == PPOOL__CTL_RELEASE;
+    /* Released meanwhile (terminate)? Then the chunks still queued are not
+     * run: every control word waiting is read (heartbeats come first). */
+    for (int word; (word = take_ctl(w)) != 0;)
+        if (word == PPOOL__CTL_RELEASE) return 1;
+    return 0;
 }
 
 /* Joins a head (PPOOL__TAG_HEAD, matched) and the bulk that follows it into
@@ -155,7 +162,9 @@ int ppool__mpi_serve(ppool__mpi_worker *w, char *err, size_t errlen)
 {
     beat b = {0};
     if (w->serves) beat_start(&b, w->comm);
-    double active = ppool__mpi_now(), lost = ppool__mpi_lost_after();
+    /* The master is judged more leniently than ranks: its dispatcher may sit
+     * in a user's callback for a while. */
+    double active = ppool__mpi_now(), lost = PPOOL__MPI_MASTER_LENIENCY * ppool__mpi_lost_after();
     int broken = 0, released = 0, rc = 0;
     w->heard = active;
     while (!released) {
@@ -191,8 +200,7 @@ int ppool__mpi_serve(ppool__mpi_worker *w, char *err, size_t errlen)
                     ? take_split(w, &msg, &st, &frame, &len)
                     : ppool__mpi_take(&msg, &st, w->max_frame, &frame, &len);
         if (t == 0) released = run_frame(w, frame, len, &broken);
-        if (t == PPOOL_EPROTO &&
-            !broken) { /* over the frame limit: this rank is not to be trusted */
+        if (t < 0 && !broken) { /* unreadable, or no memory: this rank takes no more */
             broken = 1;
             ppool__mpi_ctl(w->comm, 0, PPOOL__CTL_BROKEN);
         }
