@@ -12,11 +12,16 @@
 
 enum { ITEM = 256 << 10 };
 
-/* An item's 64-bit sum; sleeps a little first when asked (the item's first word is odd). */
+/* An item's 64-bit sum; sleeps a little first when asked (the item's first word is odd). An
+ * item whose bytes were poisoned (the caller had let them go) ends the whole run. */
 static int sum(ppool_task *t, const void *arg, size_t len)
 {
     const uint64_t *w = arg;
     uint64_t s = 0;
+    if (w[0] == UINT64_MAX && w[len / 8 - 1] == UINT64_MAX) {
+        fprintf(stderr, "test_bulk: a task read memory its caller had let go\n");
+        abort();
+    }
     if (w[0] & 1) {
         struct timespec ts = {0, 20 * 1000 * 1000};
         nanosleep(&ts, NULL);

@@ -20,6 +20,23 @@ static int square_or_die(ppool_task *t, const void *arg, size_t len)
     return ppool_task_return(t, &r, sizeof r);
 }
 
+static void slow_callback(ppool_async *a, void *user)
+{
+    sleep(3); /* the dispatcher is away for longer than the loss limit */
+}
+
+/* A master away in a long callback loses no rank (its own absence is no rank's silence). */
+static void master_away(ppool *p)
+{
+    long x = 3, r[1];
+    ppool_async *a = ppool_apply_async(p, "square_or_die", &x, sizeof x);
+    ppool_async_on_done(a, slow_callback, NULL);
+    ASSERT_OK(ppool_async_wait(a, -1), p);
+    ppool_async_free(a);
+    ASSERT_OK(ppool_map(p, "square_or_die", &x, 1, sizeof x, r, sizeof r[0]), p);
+    ASSERT_EQ(r[0], 9);
+}
+
 int main(void)
 {
     setenv("PPOOL_LOST_AFTER", "2", 1); /* seconds of silence: lost */
@@ -31,6 +48,8 @@ int main(void)
     int rc = ppool_open(&p, &o);
     if (rc == PPOOL_WORKER) return 0;
     ASSERT_OK(rc, NULL);
+    master_away(p);
+    ASSERT_EQ(ppool_size(p), 3);
     enum { N = 600 };
     long in[N], out[N];
     for (long i = 0; i < N; i++) in[i] = i;
