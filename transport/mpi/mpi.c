@@ -231,10 +231,14 @@ static int mpi_send_bulk(void *st, int worker, void *head, size_t head_len, cons
 {
     mpi_st *s = st;
     int r = worker + 1;
-    unsigned char *h = worker >= 0 && worker < s->n && !s->gone[r] ? malloc(8 + head_len) : NULL;
+    if (worker < 0 || worker >= s->n || s->gone[r]) {
+        free(head);
+        return worker < 0 || worker >= s->n ? PPOOL_EINVAL : PPOOL_EWORKER; /* its death came */
+    }
+    unsigned char *h = malloc(8 + head_len);
     if (!h) {
         free(head);
-        return worker < 0 || worker >= s->n ? PPOOL_EINVAL : PPOOL_EWORKER;
+        return PPOOL_ENOMEM; /* the core fails the chunk's items */
     }
     for (int i = 0; i < 8; i++) h[i] = (unsigned char)((uint64_t)bulk_len >> (8 * i));
     memcpy(h + 8, head, head_len);
@@ -242,7 +246,8 @@ static int mpi_send_bulk(void *st, int worker, void *head, size_t head_len, cons
     s->active = ppool__mpi_now();
     int rc = isend(s, r, h, (int)(8 + head_len), MPI_BYTE, PPOOL__TAG_HEAD);
     if (rc == 0) rc = ppool__mpi_lend(&s->out, s->comm, r, bulk, (int)bulk_len, PPOOL__TAG_BULK);
-    return rc;
+    if (rc) lose(s, r, "could not be sent a frame and was given up"); /* its death requeues */
+    return rc ? PPOOL_EWORKER : 0;
 }
 
 /* Waits until no send to `worker` (all: < 0) borrows memory. A live rank
