@@ -57,6 +57,9 @@ int ppool_async_wait(ppool_async *a, double timeout)
 {
     if (!a) return ppool__fail(NULL, PPOOL_EINVAL, "ppool_async_wait: NULL result");
     ppool__job *j = JOB(a);
+    if (ppool__foreign(j->pool, "ppool_async_wait") ||
+        ppool__check_timeout(j->pool, "ppool_async_wait", timeout))
+        return PPOOL_EINVAL;
     pthread_mutex_lock(&j->pool->mu);
     int rc = wait_locked(j, timeout);
     pthread_mutex_unlock(&j->pool->mu);
@@ -67,6 +70,7 @@ int ppool_async_ready(const ppool_async *a)
 {
     if (!a) return 0;
     ppool__job *j = JOB(a);
+    if (ppool__foreign(j->pool, "ppool_async_ready")) return 0;
     pthread_mutex_lock(&j->pool->mu);
     int r = ppool__job_done(j);
     pthread_mutex_unlock(&j->pool->mu);
@@ -78,6 +82,9 @@ int ppool_async_get(ppool_async *a, ppool_buf *result, double timeout)
     if (result) *result = (ppool_buf){0};
     if (!a) return ppool__fail(NULL, PPOOL_EINVAL, "ppool_async_get: NULL result");
     ppool__job *j = JOB(a);
+    if (ppool__foreign(j->pool, "ppool_async_get") ||
+        ppool__check_timeout(j->pool, "ppool_async_get", timeout))
+        return PPOOL_EINVAL;
     pthread_mutex_lock(&j->pool->mu);
     int rc = wait_locked(j, timeout);
     if (rc == 0) {
@@ -95,6 +102,7 @@ const char *ppool_async_error(const ppool_async *a)
 {
     if (!a) return NULL;
     ppool__job *j = JOB(a);
+    if (ppool__foreign(j->pool, "ppool_async_error")) return ppool_errmsg(j->pool);
     pthread_mutex_lock(&j->pool->mu);
     const char *e = j->finished && j->status ? (j->err ? j->err : ppool_strerror(j->status)) : NULL;
     pthread_mutex_unlock(&j->pool->mu);
@@ -105,6 +113,7 @@ void ppool_async_on_done(ppool_async *a, void (*cb)(ppool_async *, void *), void
 {
     if (!a || !cb) return;
     ppool__job *j = JOB(a);
+    if (ppool__foreign(j->pool, "ppool_async_on_done")) return;
     pthread_mutex_lock(&j->pool->mu);
     if (j->cb_state != 0) { /* one callback per result */
         pthread_mutex_unlock(&j->pool->mu);

@@ -76,11 +76,12 @@ static size_t pull_source(ppool__job *j, size_t want)
         const void *item = NULL;
         size_t len = 0;
         int r = j->src(j->src_user, &item, &len);
-        char *copy = r > 0 ? malloc(len ? len : 1) : NULL;
+        int big = r > 0 && len > PPOOL__MAX_ITEM; /* over the limit: the source's error */
+        char *copy = r > 0 && !big ? malloc(len ? len : 1) : NULL;
         if (r <= 0 || !copy || (len && !item)) {
             free(copy);
             j->src_end = 1;
-            j->src_err = r < 0 ? r : (r == 0 ? 0 : (copy ? PPOOL_EINVAL : PPOOL_ENOMEM));
+            j->src_err = r < 0 ? r : (r == 0 ? 0 : (copy || big ? PPOOL_EINVAL : PPOOL_ENOMEM));
             j->n = j->src_pulled;
             break;
         }
@@ -291,7 +292,7 @@ static int dispatch_one(ppool *p, int w)
             }
             ws->ninflight--;
             ws->assigned -= count;
-            ppool__fail_chunk(p, c, rc, "the task frame could not be built (out of memory?)");
+            ppool__fail_chunk(p, c, rc, "out of memory for the task frame");
             ppool__chunk_done(p, c);
         }
         return 1;

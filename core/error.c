@@ -10,7 +10,6 @@
 /* The calling thread's last message and the pool it is about. */
 static __thread char tl_msg[PPOOL__ERRMSG];
 static __thread const ppool *tl_pool;
-static char global_msg[PPOOL__ERRMSG];
 
 const char *ppool_strerror(int err)
 {
@@ -49,21 +48,17 @@ int ppool__fail(const ppool *p, int err, const char *fmt, ...)
     vsnprintf(tl_msg, sizeof tl_msg, fmt, ap);
     va_end(ap);
     tl_pool = p;
-    if (p) {
-        /* The pool-wide copy is for other threads; a torn read there is only text. */
-        ppool__strlcpy(((ppool *)p)->errmsg, tl_msg, sizeof p->errmsg);
-    } else {
-        ppool__strlcpy(global_msg, tl_msg, sizeof global_msg);
-    }
+    /* The pool-wide copy is for other threads; a torn read there is only text. */
+    if (p) ppool__strlcpy(((ppool *)p)->errmsg, tl_msg, sizeof p->errmsg);
     ppool__debug("error %s: %s", ppool_errname(err), tl_msg);
     return err;
 }
 
 const char *ppool_errmsg(const ppool *p)
 {
-    if (tl_pool == p && tl_msg[0]) return tl_msg;
-    if (p) return p->errmsg;
-    return global_msg;
+    /* NULL: this thread's last message ("" on a thread that never failed). */
+    if (!p || (tl_pool == p && tl_msg[0])) return tl_msg;
+    return p->errmsg;
 }
 
 void ppool__debug(const char *fmt, ...)

@@ -1,5 +1,6 @@
 /* handle.c: what every call on a pool shares: submission checks, new jobs, handles. */
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "ppool_impl.h"
@@ -48,6 +49,7 @@ ppool__job *ppool__handle_submit(ppool__job *j)
 void ppool__handle_release(ppool__job *j)
 {
     ppool *p = j->pool;
+    if (ppool__foreign(p, "free")) return; /* the parent's: left alone */
     pthread_mutex_lock(&p->mu);
     int lent = j->inflight > 0;
     ppool__job_abandon(j); /* first: nothing more of it is sent */
@@ -61,6 +63,8 @@ void ppool__handle_release(ppool__job *j)
 int ppool__check_submit(ppool *p, const char *fn)
 {
     if (!fn) return ppool__fail(p, PPOOL_EINVAL, "NULL function name");
+    if (p->broken[0])
+        return ppool__fail(p, PPOOL_ETRANSPORT, "'%s': the pool cannot work: %s", fn, p->broken);
     if (p->state != POOL_OPEN)
         return ppool__fail(p, PPOOL_ECLOSED, "'%s': the pool is closed to new work", fn);
     if (!ppool__alive(p))
@@ -73,10 +77,40 @@ int ppool__check_submit(ppool *p, const char *fn)
     return 0;
 }
 
+static int self_pid;
+
+static void forked(void)
+{
+    self_pid = (int)getpid();
+}
+
+static void init_self(void)
+{
+    self_pid = (int)getpid();
+    pthread_atfork(NULL, NULL, forked);
+}
+
+int ppool__self(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, init_self);
+    return self_pid;
+}
+
+int ppool__foreign(const ppool *p, const char *what)
+{
+    if (!p || p->owner == ppool__self()) return 0;
+    return ppool__fail(p, PPOOL_EINVAL,
+                       "%s: pool opened by pid %d, used in pid %d (a forked child cannot use its "
+                       "parent's pool: open one in the child)",
+                       what, p->owner, ppool__self());
+}
+
 int ppool__check_array(const ppool *p, const char *fn, const void *in, size_t n, size_t in_size,
                        const void *out, size_t out_size)
 {
     if (!p) return ppool__fail(NULL, PPOOL_EINVAL, "NULL pool");
+    if (ppool__foreign(p, fn ? fn : "submit")) return PPOOL_EINVAL;
     if (!fn) return ppool__fail(p, PPOOL_EINVAL, "NULL function name");
     if (n && !in) return ppool__fail(p, PPOOL_EINVAL, "'%s': NULL input for %zu items", fn, n);
     if (n && out_size && !out)
@@ -84,16 +118,21 @@ int ppool__check_array(const ppool *p, const char *fn, const void *in, size_t n,
                            out_size);
     if ((in_size && n > SIZE_MAX / in_size) || (out_size && n > SIZE_MAX / out_size))
         return ppool__fail(p, PPOOL_EINVAL, "'%s': %zu items overflow the address space", fn, n);
-    return 0;
+    return n ? ppool__check_item_size(p, fn, 0, in_size) : 0;
+}
+
+int ppool__check_item_size(const ppool *p, const char *fn, size_t index, size_t len)
+{
+    if (len <= PPOOL__MAX_ITEM) return 0;
+    return ppool__fail(p, PPOOL_EINVAL,
+                       "'%s': item %zu has %zu bytes, over the %u-byte limit of an item (half "
+                       "the 1 GiB frame limit)",
+                       fn, index, len, PPOOL__MAX_ITEM);
 }
 
 int ppool__check_arg(const ppool *p, const char *fn, const void *arg, size_t len)
 {
-    int rc = ppool__check_array(p, fn, arg, len ? 1 : 0, len, NULL, 0);
-    if (rc == 0 && len > PPOOL__MAX_FRAME / 2)
-        rc = ppool__fail(p, PPOOL_EINVAL, "'%s': argument of %zu bytes is over the %u-byte limit",
-                         fn, len, PPOOL__MAX_FRAME / 2);
-    return rc;
+    return ppool__check_array(p, fn, arg, len ? 1 : 0, len, NULL, 0);
 }
 
 int ppool__job_wait(ppool__job *j)

@@ -94,6 +94,8 @@ int ppool_iter_next(ppool_iter *it, size_t *index, ppool_buf *result, double tim
     if (!it) return ppool__fail(NULL, PPOOL_EINVAL, "ppool_iter_next: NULL iterator");
     ppool__job *j = JOB(it);
     ppool *p = j->pool;
+    if (ppool__foreign(p, "ppool_iter_next") || ppool__check_timeout(p, "ppool_iter_next", timeout))
+        return PPOOL_EINVAL;
     double deadline = ppool__deadline(timeout);
     size_t idx = 0;
     int rc = 0;

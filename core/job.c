@@ -120,7 +120,15 @@ void ppool__job_abandon(ppool__job *j)
 
 double ppool__deadline(double timeout)
 {
-    return timeout < 0 || isnan(timeout) ? -1 : ppool__now() + timeout;
+    /* Negative, infinite or too large to count (over 30 years): forever. */
+    return timeout < 0 || !(timeout < 1e9) ? -1 : ppool__now() + timeout;
+}
+
+int ppool__check_timeout(const ppool *p, const char *what, double timeout)
+{
+    if (!isnan(timeout)) return 0;
+    return ppool__fail(p, PPOOL_EINVAL,
+                       "%s: timeout is NaN (use a negative timeout to wait forever)", what);
 }
 
 int ppool__cond_wait(ppool *p, pthread_cond_t *c, double deadline)

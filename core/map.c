@@ -48,10 +48,7 @@ int ppool_map_bufs(ppool *p, const char *fn, const ppool_buf *in, size_t n, ppoo
         if (!in[i].data && in[i].len)
             return ppool__fail(p, PPOOL_EINVAL, "'%s': item %zu has NULL data and %zu bytes", fn, i,
                                in[i].len);
-        if (in[i].len > PPOOL__MAX_FRAME / 2)
-            return ppool__fail(p, PPOOL_EINVAL,
-                               "'%s': item %zu has %zu bytes, over the %u-byte limit", fn, i,
-                               in[i].len, PPOOL__MAX_FRAME / 2);
+        if (ppool__check_item_size(p, fn, i, in[i].len)) return PPOOL_EINVAL;
     }
     for (size_t i = 0; i < n; i++) out[i] = (ppool_buf){0};
     ppool__job *j = ppool__job_open(p, JOB_BUFS, fn, &rc);

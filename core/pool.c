@@ -21,6 +21,37 @@ static long env_positive(const char *name, const char **raw)
     return x;
 }
 
+/* A count >= 0 from the environment: -1 if unset, -2 if malformed. */
+static long env_count(const char *name, const char **raw)
+{
+    const char *v = getenv(name);
+    *raw = v;
+    if (!v || !*v) return -1;
+    char *end;
+    errno = 0;
+    long x = strtol(v, &end, 10);
+    if (errno || *end || x < 0 || x > 1000000) return -2;
+    return x;
+}
+
+/* retries: code (non-zero), else PPOOL_RETRIES (0 allowed: none), else the
+ * default; PPOOL_NO_RETRIES in flags means none. */
+static int resolve_retries(ppool_opts *o)
+{
+    const char *raw;
+    if (o->flags & PPOOL_NO_RETRIES) {
+        o->retries = 0;
+        return 0;
+    }
+    if (o->retries) return 0;
+    long r = env_count("PPOOL_RETRIES", &raw);
+    if (r == -2)
+        return ppool__fail(NULL, PPOOL_EINVAL, "PPOOL_RETRIES='%s' is not a count in 0..1000000",
+                           raw);
+    o->retries = r >= 0 ? (unsigned)r : PPOOL__DEFAULT_RETRIES;
+    return 0;
+}
+
 static int env_true(const char *name)
 {
     const char *v = getenv(name);
@@ -69,6 +100,7 @@ static int resolve(ppool *p, const ppool_opts *in)
                            "task_timeout = %g must be 0 (none) or positive seconds",
                            o.task_timeout);
     if (env_true("PPOOL_PROGRESS")) o.flags |= PPOOL_PROGRESS;
+    if (resolve_retries(&o)) return PPOOL_EINVAL;
     if (o.initarg_len && !o.initarg)
         return ppool__fail(NULL, PPOOL_EINVAL, "initarg is NULL but initarg_len is %zu",
                            o.initarg_len);
@@ -223,6 +255,7 @@ static ppool *create(const ppool_opts *opts, const char *transport, int *rc)
     pthread_cond_init(&p->idle, &ca);
     pthread_condattr_destroy(&ca);
     p->refs = 1;
+    p->owner = ppool__self();
     ppool_opts o = opts ? *opts : (ppool_opts)PPOOL_OPTS_INIT;
     if (transport) o.transport = transport;
     *rc = ppool__registry_snapshot(&p->reg);
@@ -288,6 +321,7 @@ const char *ppool_transport(const ppool *p)
 int ppool_close(ppool *p)
 {
     if (!p) return ppool__fail(NULL, PPOOL_EINVAL, "ppool_close: NULL pool");
+    if (ppool__foreign(p, "ppool_close")) return PPOOL_EINVAL;
     pthread_mutex_lock(&p->mu);
     if (p->state == POOL_OPEN) p->state = POOL_CLOSED;
     pthread_mutex_unlock(&p->mu);
@@ -297,6 +331,7 @@ int ppool_close(ppool *p)
 int ppool_join(ppool *p)
 {
     if (!p) return ppool__fail(NULL, PPOOL_EINVAL, "ppool_join: NULL pool");
+    if (ppool__foreign(p, "ppool_join")) return PPOOL_EINVAL;
     pthread_mutex_lock(&p->mu);
     if (p->state == POOL_OPEN) {
         pthread_mutex_unlock(&p->mu);
@@ -313,6 +348,7 @@ int ppool_join(ppool *p)
 int ppool_terminate(ppool *p)
 {
     if (!p) return ppool__fail(NULL, PPOOL_EINVAL, "ppool_terminate: NULL pool");
+    if (ppool__foreign(p, "ppool_terminate")) return PPOOL_EINVAL;
     pthread_mutex_lock(&p->mu);
     int down = p->state == POOL_DOWN;
     if (!down) {
@@ -335,7 +371,7 @@ int ppool_terminate(ppool *p)
 
 void ppool_free(ppool *p)
 {
-    if (!p) return;
+    if (!p || ppool__foreign(p, "ppool_free")) return; /* a child leaves the parent's pool be */
     ppool_terminate(p);
     if (p->o.flags & PPOOL_STATS) ppool__print_stats(p);
     ppool__pool_unref(p);

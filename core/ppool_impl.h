@@ -11,10 +11,12 @@
 #include "transport.h"
 
 #define PPOOL__PROTO_VERSION        1
-#define PPOOL__NAME_MAX             128           /* longest registered name */
-#define PPOOL__MAX_FRAME            (1024u << 20) /* largest frame accepted: 1 GiB */
-#define PPOOL__CHUNK_BYTES          (4u << 20)    /* a chunk's items stop growing past this */
-#define PPOOL__CREDITS              2             /* chunks in flight per worker */
+#define PPOOL__NAME_MAX             128                    /* longest registered name */
+#define PPOOL__MAX_FRAME            (1024u << 20)          /* largest frame accepted: 1 GiB */
+#define PPOOL__MAX_ITEM             (PPOOL__MAX_FRAME / 2) /* largest item or result */
+#define PPOOL__DEFAULT_RETRIES      3 /* re-runs of an item whose worker died, as Dask and Ray */
+#define PPOOL__CHUNK_BYTES          (4u << 20) /* a chunk's items stop growing past this */
+#define PPOOL__CREDITS              2          /* chunks in flight per worker */
 #define PPOOL__CREDITS_FINE         16    /* ... when chunks take only microseconds (chunksize 1) */
 #define PPOOL__FINE_CHUNK_SECONDS   50e-6 /* a chunk shorter than this is fine-grained */
 #define PPOOL__EVENT_BURST          32    /* events the dispatcher takes in a row */
@@ -205,8 +207,10 @@ struct ppool {
     int thread_started;
     int refs; /* the pool's own, and one per live handle (under mu) */
     int state;
-    int stopping; /* the dispatcher should exit */
-    int closing;  /* a thread is shutting the transport down (others wait for POOL_DOWN) */
+    int stopping;     /* the dispatcher should exit */
+    int closing;      /* a thread is shutting the transport down (others wait for POOL_DOWN) */
+    int owner;        /* the pid that opened it: other processes (forked children) may not use it */
+    char broken[200]; /* why the transport failed ("" while it works): new work is refused */
 
     const ppool__transport *T;
     void *tst;
@@ -248,8 +252,17 @@ int ppool__check_array(const struct ppool *p, const char *fn, const void *in, si
                        size_t in_size, const void *out, size_t out_size);
 /* The same for one apply argument, within the frame limit. */
 int ppool__check_arg(const struct ppool *p, const char *fn, const void *arg, size_t len);
+/* PPOOL_EINVAL naming item `index`, the limit and the frame limit when len >
+ * PPOOL__MAX_ITEM; else 0. */
+int ppool__check_item_size(const struct ppool *p, const char *fn, size_t index, size_t len);
 /* Validates fn against the pool's registry snapshot and state (under mu). */
 int ppool__check_submit(struct ppool *p, const char *fn);
+/* The pid of this process, kept by an atfork handler (cheaper than getpid()). */
+int ppool__self(void);
+/* 0 when p is NULL or belongs to this process; else PPOOL_EINVAL with "pool
+ * opened by pid N, used in pid M": a forked child must not touch its
+ * parent's pool (its locks and workers are the parent's). */
+int ppool__foreign(const struct ppool *p, const char *what);
 /* Checks the pool and fn, and returns a new job with p->mu HELD, for the
  * caller to fill and pass to ppool__job_submit before unlocking; or NULL
  * with *rc set (and ppool_errmsg) and the lock not held. */
@@ -338,7 +351,11 @@ static inline int ppool__job_done(const ppool__job *j)
 void ppool__run_callbacks(struct ppool *p);
 /* Waits under p->mu until cond(j) or the deadline; 0 or PPOOL_ETIMEDOUT. */
 int ppool__cond_wait(struct ppool *p, pthread_cond_t *c, double deadline);
+/* The deadline of a wait of `timeout` seconds, -1 for forever (negative,
+ * infinite or over 1e9 s); callers refuse NaN first (ppool__check_timeout). */
 double ppool__deadline(double timeout);
+/* PPOOL_EINVAL naming `what` when timeout is NaN, else 0. */
+int ppool__check_timeout(const struct ppool *p, const char *what, double timeout);
 /* Fails every unfinished job with err, under p->mu. */
 void ppool__fail_all(struct ppool *p, int err, const char *why);
 

@@ -32,14 +32,21 @@ static double sleep_for(ppool *p)
     return timeout;
 }
 
-/* The transport failed: every job fails, and the loop sleeps until shut down. */
+/* The transport failed: every job fails, new work is refused, and the loop
+ * sleeps until the pool is shut down (which still closes the transport). */
 static void transport_failed(ppool *p, int rc)
 {
-    ppool__fail(p, rc, "transport '%s' failed: outstanding work is lost", p->T->name);
-    ppool__fail_all(p, PPOOL_ETRANSPORT, "the transport failed");
+    snprintf(p->broken, sizeof p->broken, "transport '%s' failed (%s)", p->T->name,
+             ppool_strerror(rc));
+    ppool__fail(p, PPOOL_ETRANSPORT, "%s: outstanding work is lost", p->broken);
+    ppool__fail_all(p, PPOOL_ETRANSPORT, p->broken);
     for (int i = 0; i < p->nworkers; i++) p->w[i].state = W_GONE;
-    p->state = POOL_DOWN;
-    while (!p->stopping) pthread_cond_wait(&p->idle, &p->mu); /* never spin */
+    if (p->state == POOL_OPEN) p->state = POOL_CLOSED;
+    while (!p->stopping) {
+        p->flush_done = p->flush_asked; /* nothing is sent any more */
+        pthread_cond_broadcast(&p->idle);
+        pthread_cond_wait(&p->idle, &p->mu); /* never spin */
+    }
 }
 
 static void handle_event(ppool *p, ppool__event *ev)

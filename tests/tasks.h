@@ -123,6 +123,22 @@ static int t_record_pid(ppool_task *t, const void *a, size_t n)
     sleep_s(0.2);
     return ppool_task_return(t, &x, sizeof x);
 }
+/* long -> long x*x after 1 ms; counts started items, records its pid at pids[0] */
+static int t_slow_square(ppool_task *t, const void *a, size_t n)
+{
+    long x = *(const long *)a, r = x * x;
+    __atomic_add_fetch(&SH->started, 1, __ATOMIC_SEQ_CST);
+    SH->pids[0] = getpid();
+    sleep_s(0.001);
+    return ppool_task_return(t, &r, sizeof r);
+}
+/* anything -> int pid, after 5 ms (so both workers take items) */
+static int t_slow_getpid(ppool_task *t, const void *a, size_t n)
+{
+    sleep_s(0.005);
+    int pid = getpid();
+    return ppool_task_return(t, &pid, sizeof pid);
+}
 /* initializer: reads a long from initarg */
 static int t_init(ppool_task *t, const void *a, size_t n)
 {
@@ -157,15 +173,26 @@ static void tasks_register(void)
     static const struct {
         const char *name;
         ppool_fn fn;
-    } all[] = {{"square", t_square},         {"square32", t_square32},
-               {"getpid", t_getpid},         {"fail17", t_fail17},
-               {"wrongsize", t_wrongsize},   {"reverse", t_reverse},
-               {"empty", t_empty},           {"aligned", t_aligned},
-               {"sleep", t_sleep},           {"crash13", t_crash13},
-               {"exit5", t_exit5},           {"crash_first", t_crash_first},
-               {"record_pid", t_record_pid}, {"init", t_init},
-               {"init_fail", t_init_fail},   {"init_two", t_init_two},
-               {"init_state", t_init_state}, {"signal_self", t_signal_self}};
+    } all[] = {{"square", t_square},
+               {"square32", t_square32},
+               {"getpid", t_getpid},
+               {"fail17", t_fail17},
+               {"wrongsize", t_wrongsize},
+               {"reverse", t_reverse},
+               {"empty", t_empty},
+               {"aligned", t_aligned},
+               {"sleep", t_sleep},
+               {"crash13", t_crash13},
+               {"exit5", t_exit5},
+               {"crash_first", t_crash_first},
+               {"record_pid", t_record_pid},
+               {"init", t_init},
+               {"init_fail", t_init_fail},
+               {"init_two", t_init_two},
+               {"init_state", t_init_state},
+               {"signal_self", t_signal_self},
+               {"slow_square", t_slow_square},
+               {"slow_getpid", t_slow_getpid}};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         if (ppool_register(all[i].name, all[i].fn) != 0) H_FAIL("register %s", all[i].name);
 }

@@ -54,6 +54,8 @@ enum ppool_errno {
 /** Flags for ppool_opts.flags. */
 #define PPOOL_PROGRESS 0x1u /**< draw a progress bar of long maps on stderr */
 #define PPOOL_STATS    0x2u /**< print per-worker statistics on stderr at ppool_free() */
+#define PPOOL_NO_RETRIES                                                                           \
+    0x4u /**< an item whose worker died fails at once (PPOOL_EWORKER) instead of re-running */
 
 typedef struct ppool ppool;             /**< a pool (opaque) */
 typedef struct ppool_async ppool_async; /**< an asynchronous result, like AsyncResult */
@@ -99,7 +101,8 @@ typedef struct ppool_opts {
     const void *initarg;     /**< its argument (copied at open) */
     size_t initarg_len;
     unsigned maxtasksperchild; /**< items a worker runs before it is replaced; 0: unlimited */
-    unsigned retries;          /**< re-runs of an item whose worker died; 0: none */
+    unsigned retries;          /**< re-runs of an item whose worker died; 0: PPOOL_RETRIES, else 3
+                                    (none: PPOOL_RETRIES=0 or the flag PPOOL_NO_RETRIES) */
     double task_timeout;       /**< seconds one item may run (the master's deadline): then it fails
                                     PPOOL_ETIMEDOUT and a local worker is killed and replaced; 0: none */
     unsigned flags;            /**< PPOOL_PROGRESS, PPOOL_STATS */

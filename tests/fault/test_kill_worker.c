@@ -48,25 +48,86 @@ static void exit_is_reported(void)
     ppool_free(p);
 }
 
-static void retries_rerun(void)
+/* Maps crash_first (every item kills its worker once) and returns the map's code. */
+static int map_crash_first(ppool *p)
 {
-    ppool_opts o = PPOOL_OPTS_INIT;
-    o.workers = 2;
-    o.retries = 1;
-    ppool *p;
-    ASSERT_OK(ppool_open(&p, &o), NULL);
     long in[30], out[30];
     for (long i = 0; i < 30; i++) in[i] = i;
     memset((void *)SH->crash_once, 0, sizeof SH->crash_once);
-    /* every item kills its worker the first time: each is re-run once and succeeds */
-    ASSERT_OK(ppool_map(p, "crash_first", in, 30, sizeof in[0], out, sizeof out[0]), p);
-    for (long i = 0; i < 30; i++) ASSERT_EQ(out[i], i);
+    int rc = ppool_map(p, "crash_first", in, 30, sizeof in[0], out, sizeof out[0]);
+    for (long i = 0; rc == 0 && i < 30; i++) ASSERT_EQ(out[i], i);
+    return rc;
+}
+
+static void retries_rerun(void)
+{
+    /* by default an item whose worker died is re-run: each runs twice and succeeds */
+    ppool *p = open_pool(2, 0);
+    ASSERT_OK(map_crash_first(p), p);
     ppool_free(p);
-    /* without retries the same items fail with EWORKER */
-    p = open_pool(2, 0);
-    memset((void *)SH->crash_once, 0, sizeof SH->crash_once);
-    ASSERT_EQ(ppool_map(p, "crash_first", in, 30, sizeof in[0], out, sizeof out[0]), PPOOL_EWORKER);
+    /* asked for none, by flag or environment, the same items fail with EWORKER */
+    ppool_opts o = PPOOL_OPTS_INIT;
+    o.workers = 2;
+    o.flags = PPOOL_NO_RETRIES;
+    ASSERT_OK(ppool_open(&p, &o), NULL);
+    ASSERT_EQ(map_crash_first(p), PPOOL_EWORKER);
     ASSERT_CONTAINS(ppool_errmsg(p), "signal 9");
+    ppool_free(p);
+    setenv("PPOOL_RETRIES", "0", 1);
+    p = open_pool(2, 0);
+    unsetenv("PPOOL_RETRIES");
+    ASSERT_EQ(map_crash_first(p), PPOOL_EWORKER);
+    ppool_free(p);
+    /* a count in code beats the environment */
+    setenv("PPOOL_RETRIES", "0", 1);
+    o.flags = 0;
+    o.retries = 1;
+    ASSERT_OK(ppool_open(&p, &o), NULL);
+    unsetenv("PPOOL_RETRIES");
+    ASSERT_OK(map_crash_first(p), p);
+    ppool_free(p);
+    setenv("PPOOL_RETRIES", "many", 1);
+    ASSERT_EQ(ppool_open(&p, NULL), PPOOL_EINVAL);
+    ASSERT_CONTAINS(ppool_errmsg(NULL), "PPOOL_RETRIES");
+    unsetenv("PPOOL_RETRIES");
+}
+
+/* With default options, one of two workers SIGKILLed in the middle of a map of
+ * 1 ms items: exact results, and two live workers afterwards, one of them new. */
+static void default_kill_mid_map(void)
+{
+    ppool_opts o = PPOOL_OPTS_INIT;
+    o.workers = 2;
+    ppool *p;
+    ASSERT_OK(ppool_open(&p, &o), NULL);
+    enum { N = 2000 };
+    static long in[N], out[N];
+    for (long i = 0; i < N; i++) in[i] = i;
+    SH->started = 0;
+    SH->pids[0] = 0;
+    ppool_async *a = ppool_map_async(p, "slow_square", in, N, sizeof in[0], out, sizeof out[0]);
+    ASSERT_TRUE(a != NULL);
+    while (__atomic_load_n(&SH->started, __ATOMIC_SEQ_CST) < N / 4) usleep(1000);
+    int victim = SH->pids[0];
+    ASSERT_TRUE(victim > 0);
+    kill(victim, SIGKILL);
+    ASSERT_OK(ppool_async_get(a, NULL, -1), p);
+    ppool_async_free(a);
+    for (long i = 0; i < N; i++) ASSERT_EQ(out[i], i * i);
+    ASSERT_TRUE(h_pid_gone(victim));
+    ASSERT_EQ(ppool_size(p), 2);
+    int pids[64];
+    long tiny[64];
+    for (int i = 0; i < 64; i++) tiny[i] = i;
+    ASSERT_OK(ppool_map(p, "slow_getpid", tiny, 64, sizeof tiny[0], pids, sizeof pids[0]), p);
+    int other = -1;
+    for (int i = 0; i < 64; i++) {
+        ASSERT_NE(pids[i], victim);
+        if (pids[i] != pids[0] && other < 0) other = pids[i];
+    }
+    ASSERT_TRUE(other > 0); /* two workers answered */
+    ASSERT_EQ(kill(pids[0], 0), 0);
+    ASSERT_EQ(kill(other, 0), 0);
     ppool_free(p);
 }
 
@@ -100,6 +161,7 @@ static void no_worker_left(void)
     ppool_opts o = PPOOL_OPTS_INIT;
     o.workers = 2;
     o.chunksize = 1;
+    o.flags = PPOOL_NO_RETRIES; /* a re-run of item 13 would kill the last worker */
     o.initializer = "init_two";
     SH->init_calls = 0;
     ppool *p;
@@ -140,7 +202,7 @@ static void culprit_in_big_chunk(void)
     ppool_opts o = PPOOL_OPTS_INIT;
     o.workers = 2;
     o.chunksize = 100;
-    o.flags = PPOOL_STATS;
+    o.flags = PPOOL_STATS | PPOOL_NO_RETRIES;
     ppool *p;
     ASSERT_OK(ppool_open(&p, &o), NULL);
     enum { N = 400 };
@@ -165,6 +227,7 @@ int main(void)
     RUN(culprit_in_big_chunk);
     RUN(retries_rerun);
     RUN(external_kill);
+    RUN(default_kill_mid_map);
     RUN(no_worker_left);
     ASSERT_TRUE(h_no_children());
     return 0;

@@ -87,20 +87,44 @@ static int read_all(int fd, void *buf, size_t len)
     return 1;
 }
 
+static void put32(unsigned char *h, uint32_t v)
+{
+    for (int i = 0; i < 4; i++) h[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint32_t get32(const unsigned char *h)
+{
+    return (uint32_t)h[0] | (uint32_t)h[1] << 8 | (uint32_t)h[2] << 16 | (uint32_t)h[3] << 24;
+}
+
+void ppool__frame_hdr_put(unsigned char h[PPOOL__FRAME_HDR], size_t len)
+{
+    put32(h, (uint32_t)len);
+    put32(h + 4, (uint32_t)len ^ PPOOL__FRAME_MAGIC);
+}
+
+long long ppool__frame_hdr_get(const unsigned char h[PPOOL__FRAME_HDR])
+{
+    uint32_t l = get32(h);
+    return (get32(h + 4) ^ PPOOL__FRAME_MAGIC) == l ? (long long)l : -1;
+}
+
 int ppool__write_frame(int fd, const void *frame, size_t len)
 {
-    unsigned char h[4] = {(unsigned char)len, (unsigned char)(len >> 8), (unsigned char)(len >> 16),
-                          (unsigned char)(len >> 24)};
-    int rc = write_all(fd, h, 4);
+    unsigned char h[PPOOL__FRAME_HDR];
+    ppool__frame_hdr_put(h, len);
+    int rc = write_all(fd, h, sizeof h);
     return rc ? rc : write_all(fd, frame, len);
 }
 
 int ppool__read_frame(int fd, void **frame, size_t *len, size_t max)
 {
-    unsigned char h[4];
-    int rc = read_all(fd, h, 4);
+    unsigned char h[PPOOL__FRAME_HDR];
+    int rc = read_all(fd, h, sizeof h);
     if (rc <= 0) return rc;
-    size_t l = (size_t)h[0] | (size_t)h[1] << 8 | (size_t)h[2] << 16 | (size_t)h[3] << 24;
+    long long hl = ppool__frame_hdr_get(h);
+    if (hl < 0) return -EPROTO;
+    size_t l = (size_t)hl;
     if (l > max) return -EMSGSIZE;
     void *f = malloc(l ? l : 1);
     if (!f) return -ENOMEM;
@@ -171,25 +195,64 @@ static void send_msg(int ctl, const fsmsg *m, int fd)
     }
 }
 
-typedef struct kid {
-    pid_t pid;
-} kid;
-
-/* Reaps what has exited and reports it; returns how many children remain. */
+/* Reaps what has exited and reports the workers among it; a worker's end
+ * also ends its process group (what its tasks started). Descendants
+ * orphaned on the way are reparented here (a subreaper) and only reaped.
+ * Returns how many workers remain. */
 static int reap(int ctl, pid_t *kids, int *nkids)
 {
     int st;
     pid_t pid;
     while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+        int worker = 0;
         for (int i = 0; i < *nkids; i++)
             if (kids[i] == pid) {
                 kids[i] = kids[--*nkids];
+                worker = 1;
                 break;
             }
+        if (!worker) continue;
+        kill(-pid, SIGKILL);
         fsmsg m = {.op = FS_EXITED, .pid = pid, .status = st};
         if (ctl >= 0) send_msg(ctl, &m, -1);
     }
     return *nkids;
+}
+
+/* SIGKILLs every child of this process (workers and adopted orphans) and
+ * reaps them all, so nothing a worker started outlives the pool. */
+static void kill_all_children(void)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)getpid(), (int)getpid());
+    for (int round = 0; round < 100; round++) {
+        FILE *f = fopen(path, "r");
+        int pid, any = 0;
+        while (f && fscanf(f, "%d", &pid) == 1) {
+            kill(-pid, SIGKILL);
+            kill(pid, SIGKILL);
+            any = 1;
+        }
+        if (f) fclose(f);
+        while (waitpid(-1, NULL, any ? 0 : WNOHANG) > 0 || errno == EINTR) {
+        }
+        if (!f || !any) break;
+    }
+    while (waitpid(-1, NULL, 0) > 0 || errno == EINTR) {
+    }
+}
+
+/* A descriptor that becomes readable when the master process ends (a
+ * pidfd), or -1 where the kernel has none (then the server polls its
+ * parent). */
+static int watch_master(pid_t master)
+{
+#ifdef SYS_pidfd_open
+    return (int)syscall(SYS_pidfd_open, master, 0);
+#else
+    (void)master;
+    return -1;
+#endif
 }
 
 static int is_kid(const pid_t *kids, int nkids, pid_t pid)
@@ -200,9 +263,13 @@ static int is_kid(const pid_t *kids, int nkids, pid_t pid)
 }
 
 /* The server loop. Never returns. */
-static void server_main(int ctl, const ppool__worker_ops *wops, size_t max_frame,
+static void server_main(int ctl, pid_t master, const ppool__worker_ops *wops, size_t max_frame,
                         volatile uint64_t *current)
 {
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    int mfd = watch_master(master);
+    if (getppid() != master) _exit(0); /* the master is already gone */
+    int master_gone = 0;
     sigset_t chld;
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);
@@ -212,9 +279,15 @@ static void server_main(int ctl, const ppool__worker_ops *wops, size_t max_frame
     pid_t *kids = NULL;
     int nkids = 0, capkids = 0;
     for (;;) {
-        struct pollfd pf[2] = {{.fd = ctl, .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
-        int r = poll(pf, sfd >= 0 ? 2 : 1, sfd >= 0 ? -1 : 100);
+        struct pollfd pf[3] = {{.fd = ctl, .events = POLLIN},
+                               {.fd = sfd, .events = POLLIN},
+                               {.fd = mfd, .events = POLLIN}};
+        int r = poll(pf, 3, sfd >= 0 && mfd >= 0 ? -1 : 100);
         if (r < 0 && errno != EINTR) break;
+        if ((pf[2].revents & POLLIN) || getppid() != master) {
+            master_gone = 1; /* however it died, and whoever holds a copy of ctl */
+            break;
+        }
         if (sfd >= 0 && (pf[1].revents & POLLIN)) {
             struct signalfd_siginfo si;
             while (read(sfd, &si, sizeof si) > 0) {
@@ -249,7 +322,9 @@ static void server_main(int ctl, const ppool__worker_ops *wops, size_t max_frame
         if (pid == 0) {
             close(ctl);
             if (sfd >= 0) close(sfd);
+            if (mfd >= 0) close(mfd);
             close(sv[0]);
+            setpgid(0, 0); /* its group: what its tasks start ends with it */
             signal(SIGCHLD, SIG_DFL);
             sigprocmask(SIG_UNBLOCK, &chld, NULL);
             pid_t parent = getppid();
@@ -269,10 +344,10 @@ static void server_main(int ctl, const ppool__worker_ops *wops, size_t max_frame
         close(sv[1]);
     }
     /* The master closed its end: give workers that saw EOF a moment to exit,
-     * then kill the rest. Nobody is left behind. */
+     * then kill the rest and all they started. Nobody is left behind. */
     struct timespec t0, t;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    while (reap(-1, kids, &nkids) > 0) {
+    while (!master_gone && reap(-1, kids, &nkids) > 0) {
         clock_gettime(CLOCK_MONOTONIC, &t);
         if ((double)(t.tv_sec - t0.tv_sec) + (double)(t.tv_nsec - t0.tv_nsec) * 1e-9 > 1.0) break;
         struct pollfd pf = {.fd = sfd, .events = POLLIN};
@@ -282,8 +357,7 @@ static void server_main(int ctl, const ppool__worker_ops *wops, size_t max_frame
         }
     }
     for (int i = 0; i < nkids; i++) kill(kids[i], SIGKILL);
-    while (waitpid(-1, NULL, 0) > 0 || errno == EINTR) {
-    }
+    kill_all_children();
     free(kids);
     _exit(0);
 }
@@ -294,7 +368,6 @@ pid_t ppool__forksrv_start(const ppool__worker_ops *wops, size_t max_frame,
     int sv[2];
     /* Buffered output would otherwise be written again by the children. */
     fflush(NULL);
-    int main_thread = getpid() == (pid_t)syscall(SYS_gettid);
     pid_t master = getpid();
     pthread_mutex_lock(&fd_mu);
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
@@ -309,13 +382,9 @@ pid_t ppool__forksrv_start(const ppool__worker_ops *wops, size_t max_frame,
         nfds = 0;
         pthread_mutex_unlock(&fd_mu);
         close(sv[0]);
-        /* PDEATHSIG fires when the forking *thread* ends, so it is only a
-         * backstop from the main thread; EOF on the control socket is the rule. */
-        if (main_thread) {
-            prctl(PR_SET_PDEATHSIG, SIGKILL);
-            if (getppid() != master) _exit(0);
-        }
-        server_main(sv[1], wops, max_frame, current);
+        /* Not PDEATHSIG: it fires when the forking *thread* ends. The
+         * server watches the master process itself (a pidfd). */
+        server_main(sv[1], master, wops, max_frame, current);
     }
     int err = errno;
     close(sv[1]);

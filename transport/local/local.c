@@ -19,9 +19,9 @@
 #include "local.h"
 
 typedef struct wq {
-    unsigned char hdr[4];
+    unsigned char hdr[PPOOL__FRAME_HDR];
     unsigned char *buf;
-    size_t len, off; /* off counts the 4 header bytes too */
+    size_t len, off; /* off counts the header bytes too */
     struct wq *next;
 } wq;
 
@@ -33,8 +33,10 @@ typedef struct chan {
     int eof;
     int wdead;     /* a write failed (EPIPE): nothing more is written; what it sent is still read */
     int kill_sent; /* FS_KILL already asked for this pid */
+    int no_fork;   /* errno of the fork server's failed fork for this slot, 0 if none */
+    char why[80];  /* why the master killed it ("" if it did not) */
     /* frame being read */
-    unsigned char hdr[4];
+    unsigned char hdr[PPOOL__FRAME_HDR];
     size_t hdr_got;
     unsigned char *body;
     size_t body_len, body_got;
@@ -77,14 +79,24 @@ static void reset_chan(chan *c)
     }
     c->qtail = NULL;
     c->pid = 0;
-    c->exited = c->eof = c->wdead = c->kill_sent = 0;
+    c->exited = c->eof = c->wdead = c->kill_sent = c->no_fork = 0;
+    c->why[0] = 0;
 }
 
+static int srv_read(local_st *s, int block);
+
+/* Sends a control message; while the socket is full, reads what the server
+ * says meanwhile, so neither side waits for the other (1,000 spawns at open). */
 static void srv_send(local_st *s, int op, int slot, int pid)
 {
     fsmsg m = {.op = op, .slot = slot, .pid = pid};
-    if (s->ctl < 0) return;
-    while (send(s->ctl, &m, sizeof m, MSG_NOSIGNAL) < 0 && errno == EINTR) {
+    while (s->ctl >= 0 && send(s->ctl, &m, sizeof m, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+        if (errno == EINTR) continue;
+        if (errno != EAGAIN) return; /* the server is gone: recv() reports it */
+        struct pollfd pf = {.fd = s->ctl, .events = POLLIN | POLLOUT};
+        while (poll(&pf, 1, -1) < 0 && errno == EINTR) {
+        }
+        if (pf.revents & POLLIN) srv_read(s, 0);
     }
 }
 
@@ -134,7 +146,16 @@ static int srv_read(local_st *s, int block)
             }
         return 1;
     }
-    if (m.op == FS_FAILED) return PPOOL_ETRANSPORT;
+    if (m.op == FS_FAILED && m.slot >= 0 && m.slot < s->n) {
+        /* No process for the slot (RLIMIT_NPROC, memory): a death the core
+         * counts like a failed start, so the pool goes on with fewer workers. */
+        reset_chan(&s->c[m.slot]);
+        s->c[m.slot].no_fork = m.status ? m.status : EAGAIN;
+        ppool__event ev = {.kind = PPOOL__EV_DEAD, .worker = m.slot};
+        snprintf(ev.why, sizeof ev.why, "worker %d could not be started: fork: %s", m.slot,
+                 strerror(s->c[m.slot].no_fork));
+        return ppool__evq_push(&s->events, &ev) ? PPOOL_ENOMEM : 1;
+    }
     return 1;
 }
 
@@ -145,8 +166,9 @@ static void flush_chan(chan *c)
         wq *w = c->q;
         struct iovec iov[2];
         int k = 0;
-        if (w->off < 4) iov[k++] = (struct iovec){w->hdr + w->off, 4 - w->off};
-        size_t boff = w->off > 4 ? w->off - 4 : 0;
+        if (w->off < PPOOL__FRAME_HDR)
+            iov[k++] = (struct iovec){w->hdr + w->off, PPOOL__FRAME_HDR - w->off};
+        size_t boff = w->off > PPOOL__FRAME_HDR ? w->off - PPOOL__FRAME_HDR : 0;
         iov[k++] = (struct iovec){w->buf + boff, w->len - boff};
         struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)k};
         ssize_t r = sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -157,7 +179,7 @@ static void flush_chan(chan *c)
             return;
         }
         w->off += (size_t)r;
-        if (w->off < w->len + 4) continue;
+        if (w->off < w->len + PPOOL__FRAME_HDR) continue;
         c->q = w->next;
         if (!c->q) c->qtail = NULL;
         free(w->buf);
@@ -171,19 +193,23 @@ static int read_chan(local_st *s, int slot)
     chan *c = &s->c[slot];
     while (c->fd >= 0 && !c->eof) {
         ssize_t r;
-        if (c->hdr_got < 4) {
-            r = read(c->fd, c->hdr + c->hdr_got, 4 - c->hdr_got);
+        if (c->hdr_got < PPOOL__FRAME_HDR) {
+            r = read(c->fd, c->hdr + c->hdr_got, PPOOL__FRAME_HDR - c->hdr_got);
             if (r > 0) {
                 c->hdr_got += (size_t)r;
-                if (c->hdr_got == 4) {
-                    c->body_len = (size_t)c->hdr[0] | (size_t)c->hdr[1] << 8 |
-                                  (size_t)c->hdr[2] << 16 | (size_t)c->hdr[3] << 24;
-                    if (c->body_len > s->max_frame) {
-                        /* An oversized frame is a protocol error: end the worker. */
+                if (c->hdr_got == PPOOL__FRAME_HDR) {
+                    long long l = ppool__frame_hdr_get(c->hdr);
+                    if (l < 0 || (size_t)l > s->max_frame) {
+                        /* Not a header, or too large: a protocol error ends the worker. */
+                        snprintf(c->why, sizeof c->why, "%s",
+                                 l < 0 ? "it wrote bytes that are not a frame into its socket"
+                                       : "it sent a frame over the size limit");
                         srv_send(s, FS_KILL, slot, c->pid);
+                        c->kill_sent = 1;
                         c->eof = 1;
                         return 0;
                     }
+                    c->body_len = (size_t)l;
                     c->body = malloc(c->body_len ? c->body_len : 1);
                     if (!c->body) return PPOOL_ENOMEM;
                     c->body_got = 0;
@@ -193,7 +219,7 @@ static int read_chan(local_st *s, int slot)
             r = read(c->fd, c->body + c->body_got, c->body_len - c->body_got);
             if (r > 0) c->body_got += (size_t)r;
         }
-        if (r == 0 && (c->hdr_got < 4 || c->body_got < c->body_len)) {
+        if (r == 0 && (c->hdr_got < PPOOL__FRAME_HDR || c->body_got < c->body_len)) {
             c->eof = 1;
             break;
         }
@@ -202,7 +228,7 @@ static int read_chan(local_st *s, int slot)
             if (errno != EAGAIN) c->eof = 1;
             break;
         }
-        if (c->hdr_got == 4 && c->body_got == c->body_len) {
+        if (c->hdr_got == PPOOL__FRAME_HDR && c->body_got == c->body_len) {
             ppool__event ev = {
                 .kind = PPOOL__EV_FRAME, .worker = slot, .frame = c->body, .len = c->body_len};
             c->body = NULL;
@@ -216,10 +242,12 @@ static int read_chan(local_st *s, int slot)
     return 0;
 }
 
-/* A wait(2) status in words. */
-static void describe_death(char *buf, size_t n, int w, int pid, int status)
+/* A wait(2) status in words, or why the master killed it. */
+static void describe_death(char *buf, size_t n, int w, int pid, int status, const char *why)
 {
-    if (WIFSIGNALED(status))
+    if (why[0])
+        snprintf(buf, n, "worker %d (pid %d) was killed: %s", w, pid, why);
+    else if (WIFSIGNALED(status))
         snprintf(buf, n, "worker %d (pid %d) died with signal %d (%s)", w, pid, WTERMSIG(status),
                  strsignal(WTERMSIG(status)));
     else if (WIFEXITED(status))
@@ -241,7 +269,7 @@ static void settle(local_st *s)
         if (c->pid && c->exited) {
             read_chan(s, i); /* whatever it wrote before it died */
             ppool__event ev = {.kind = PPOOL__EV_DEAD, .worker = i, .pid = c->pid};
-            describe_death(ev.why, sizeof ev.why, i, c->pid, c->status);
+            describe_death(ev.why, sizeof ev.why, i, c->pid, c->status, c->why);
             reset_chan(c);
             ppool__evq_push(&s->events, &ev);
         }
@@ -314,10 +342,7 @@ static int local_send(void *st, int worker, void *frame, size_t len)
         free(frame);
         return c ? PPOOL_EWORKER : PPOOL_EINVAL;
     }
-    w->hdr[0] = (unsigned char)len;
-    w->hdr[1] = (unsigned char)(len >> 8);
-    w->hdr[2] = (unsigned char)(len >> 16);
-    w->hdr[3] = (unsigned char)(len >> 24);
+    ppool__frame_hdr_put(w->hdr, len);
     w->buf = frame;
     w->len = len;
     w->off = 0;
@@ -418,11 +443,19 @@ static int local_open(void *st, ppool__topen *o, char *err, size_t errlen)
     for (int got = 0; got < s->n;) {
         int rc = srv_read(s, 1);
         if (rc < 0) {
-            snprintf(err, errlen, "cannot start worker %d of %d (fork failed)", got, s->n);
+            snprintf(err, errlen, "cannot start worker %d of %d: the fork server is gone", got,
+                     s->n);
             return PPOOL_ESYS;
         }
         got = 0;
-        for (int i = 0; i < s->n; i++) got += s->c[i].fd >= 0 || s->c[i].exited;
+        for (int i = 0; i < s->n; i++) {
+            if (s->c[i].no_fork) {
+                snprintf(err, errlen, "cannot start worker %d of %d: fork: %s", i, s->n,
+                         strerror(s->c[i].no_fork));
+                return PPOOL_ESYS;
+            }
+            got += s->c[i].fd >= 0 || s->c[i].exited;
+        }
     }
     return 0;
 }

@@ -34,7 +34,16 @@ void ppool__fd_lock(void);
 void ppool__fd_unlock(void);
 void ppool__fd_track_locked(int fd);
 
-/* Blocking frame I/O on a stream socket: [u32 LE length][frame]. */
+/* A frame on a worker's socket is [u32 LE length][u32 LE length ^ magic][frame]:
+ * bytes a task writes into the socket by mistake are caught at once instead
+ * of being taken for a length and waited for. */
+#define PPOOL__FRAME_HDR   8
+#define PPOOL__FRAME_MAGIC 0x70506f4cu
+void ppool__frame_hdr_put(unsigned char h[PPOOL__FRAME_HDR], size_t len);
+/* The length a header announces, or -1 if it is not a header. */
+long long ppool__frame_hdr_get(const unsigned char h[PPOOL__FRAME_HDR]);
+
+/* Blocking frame I/O on a stream socket. */
 int ppool__write_frame(int fd, const void *frame, size_t len);
 /* 1 with a frame (malloc'd), 0 at EOF, < 0 on error or a frame over max. */
 int ppool__read_frame(int fd, void **frame, size_t *len, size_t max);
