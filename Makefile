@@ -8,7 +8,7 @@ export OMPI_ALLOW_RUN_AS_ROOT=1
 export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 endif
 
-.PHONY: all deps configure build demo check check-asan check-tsan bench install docs format format-check clean
+.PHONY: all deps configure build demo check check-asan check-tsan fuzz bench install docs format format-check clean
 
 all: build
 
@@ -45,6 +45,12 @@ check-tsan: deps
 	  -DCMAKE_C_FLAGS="-fsanitize=thread" >/dev/null
 	cmake --build $(BUILD)-tsan -j$(JOBS)
 	cd $(BUILD)-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j2 -E 'fault|install'
+
+# The frame decoder's long fuzz run: FUZZ_RUNS inputs from the checked-in corpus (copied, not changed).
+FUZZ_RUNS ?= 1000000
+fuzz: build
+	@test -x $(BUILD)/tests/fuzz/fuzz_frame || { echo "fuzz_frame not built: needs clang (see PPOOL_BUILD_FUZZ)"; exit 1; }
+	sh tests/fuzz/run.sh $(BUILD)/tests/fuzz/fuzz_frame tests/fuzz/corpus $(FUZZ_RUNS)
 
 bench: build
 	@sh bench/run.sh $(BUILD)
