@@ -134,8 +134,8 @@ static int handle_hello(ppool *p, int w, const Ppool__Hello *h, char *err, size_
         return PPOOL_EPROTO;
     }
     if (h->init_status) {
-        snprintf(err, errlen, "initializer '%s' failed in worker %d: %s", p->initializer, w,
-                 h->init_error ? h->init_error : "");
+        snprintf(err, errlen, "initializer '%s' failed in worker %d: %s",
+                 p->initializer ? p->initializer : "", w, h->init_error ? h->init_error : "");
         return h->init_status == PPOOL_ENOFUNC ? PPOOL_ENOFUNC : PPOOL_ETASK;
     }
     ws->pid = h->pid;
