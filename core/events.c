@@ -39,6 +39,7 @@ static void replace_worker(ppool *p, int w, const char *why)
     ppool__debug("worker %d: starting a fresh process", w);
     if (p->T->respawn(p->tst, w) == 0) {
         ws->state = W_STARTING;
+        ws->born = ppool__now();
         ws->spawns++;
     } else {
         give_up(p, w, why);
@@ -209,6 +210,20 @@ static int free_worker(const ppool *p)
     return 0;
 }
 
+/* A replacement whose initializer runs past task_timeout is killed (its
+ * death counts as a failed start); the time it is due, or -1. */
+static double check_start(ppool *p, int w, double now)
+{
+    ppool__wslot *ws = &p->w[w];
+    double due = ws->born + p->o.task_timeout + PPOOL__START_GRACE;
+    if (ws->state != W_STARTING || ws->timed_out || !(p->T->caps & PPOOL__CAN_KILL)) return -1;
+    if (now < due) return due;
+    ppool__debug("worker %d: no Hello within task_timeout: its initializer is killed", w);
+    ws->timed_out = 1;
+    p->T->kill(p->tst, w);
+    return -1;
+}
+
 double ppool__check_deadlines(ppool *p)
 {
     if (p->o.task_timeout <= 0) return -1;
@@ -216,6 +231,8 @@ double ppool__check_deadlines(ppool *p)
     for (int i = 0; i < p->nworkers; i++) {
         ppool__wslot *ws = &p->w[i];
         ppool__chunk *c = ws->head;
+        double start_due = check_start(p, i, now);
+        if (start_due >= 0 && (next < 0 || start_due < next)) next = start_due;
         if (ws->state != W_READY || !c || c->expired || ws->timed_out) continue;
         double due = c->started + p->o.task_timeout * (double)c->count;
         if (now < due) {
@@ -321,10 +338,17 @@ int ppool__handle_frame(ppool *p, int w, void *frame, size_t len, char *err, siz
 
 int ppool__wait_hellos(ppool *p, double timeout)
 {
+    int init_due = p->initializer && p->o.task_timeout > 0; /* the initializer's deadline */
+    if (init_due) timeout = p->o.task_timeout + PPOOL__START_GRACE;
     double deadline = ppool__now() + timeout;
     char err[400] = "";
     while (p->nready < p->nworkers) {
         double left = deadline - ppool__now();
+        if (left <= 0 && init_due)
+            return ppool__fail(NULL, PPOOL_ETIMEDOUT,
+                               "initializer '%s' ran past task_timeout (%g s): %d of %d workers "
+                               "ready",
+                               p->initializer, p->o.task_timeout, p->nready, p->nworkers);
         if (left <= 0)
             return ppool__fail(NULL, PPOOL_ETIMEDOUT,
                                "workers did not start within %g s (%d of %d ready)", timeout,

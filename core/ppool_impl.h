@@ -25,6 +25,7 @@
 #define PPOOL__ITER_WINDOW          16384       /* items dispatched ahead of an iterator's reader */
 #define PPOOL__ERRMSG               512
 #define PPOOL__START_SECONDS        60.0 /* workers that send no Hello by then fail the open */
+#define PPOOL__START_GRACE          1.0 /* with task_timeout: a Hello is due by task_timeout + this */
 /* Task bulk and each variable-sized item in it start at this alignment, so a
  * task may cast its argument to any type. */
 #define PPOOL__ALIGN       16
@@ -192,6 +193,7 @@ typedef struct ppool__wslot {
     int fails;       /* deaths in a row before a Hello */
     int timed_out;   /* killed at its item's deadline; its death fails the item */
     int stuck;       /* holds expired chunks: no more work until it answers */
+    double born;     /* when its process was asked for (W_STARTING): its initializer's deadline */
     size_t assigned; /* items given to this process */
     /* statistics, across the slot's processes */
     size_t items, chunks, deaths, spawns;

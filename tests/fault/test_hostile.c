@@ -355,10 +355,104 @@ static void oversized_item(void)
     ppool_free(p);
 }
 
+/* An initializer that never ends fails the open at task_timeout, cleanly. */
+static void initializer_hangs(void)
+{
+    double forever = 1000;
+    ppool_opts o = PPOOL_OPTS_INIT;
+    o.workers = 2;
+    o.initializer = "sleep";
+    o.initarg = &forever;
+    o.initarg_len = sizeof forever;
+    o.task_timeout = 0.5;
+    ppool *p = NULL;
+    /* within the case's 30 s, so not the 60 s start-up limit */
+    ASSERT_EQ(ppool_open(&p, &o), PPOOL_ETIMEDOUT);
+    ASSERT_NULL(p);
+    ASSERT_CONTAINS(ppool_errmsg(NULL), "task_timeout");
+}
+
+/* A task that leaves children behind, one of them in a session of its own. */
+static int t_spawner(ppool_task *t, const void *a, size_t n)
+{
+    for (int k = 0; k < 2; k++) {
+        pid_t c = fork();
+        if (c == 0) {
+            if (k) setsid();
+            for (;;) pause();
+        }
+        if (k == 0)
+            SH->pids[1] = c;
+        else
+            SH->pids[2] = c;
+    }
+    return 0;
+}
+
+/* What tasks start ends with the pool: after join and free, none is left. */
+static void task_children_end(void)
+{
+    ppool *p = open_pool(2, 0);
+    long x = 1;
+    ppool_buf r;
+    ASSERT_OK(ppool_apply(p, "spawner", &x, sizeof x, &r), p);
+    ASSERT_TRUE(SH->pids[1] > 0 && SH->pids[2] > 0);
+    ASSERT_EQ(kill(SH->pids[1], 0), 0);
+    ppool_close(p);
+    ppool_join(p);
+    ppool_free(p);
+    ASSERT_TRUE(h_pid_gone(SH->pids[1]));
+    ASSERT_TRUE(h_pid_gone(SH->pids[2])); /* even the one that left for its own session */
+}
+
+static void *open_elsewhere(void *arg)
+{
+    ppool_opts o = PPOOL_OPTS_INIT;
+    o.workers = 2;
+    ASSERT_OK(ppool_open((ppool **)arg, &o), NULL);
+    return NULL;
+}
+
+/* The master, which opened its pool on another thread and forked a helper
+ * (holding copies of the pool's descriptors), is SIGKILLed: the fork server
+ * and the workers end anyway. */
+static void master_killed_with_helper(void)
+{
+    volatile int *pids = SH->pids; /* [3]: the master, [4]: its helper */
+    pid_t m = fork();
+    if (m == 0) {
+        ppool *p;
+        pthread_t t;
+        pthread_create(&t, NULL, open_elsewhere, &p);
+        pthread_join(t, NULL);
+        map_squares(p, 20);
+        pid_t helper = fork();
+        if (helper == 0) {
+            for (;;) pause();
+        }
+        pids[4] = helper;
+        pids[3] = getpid();
+        for (;;) pause();
+    }
+    while (!pids[3]) usleep(1000);
+    int members[16];
+    int before = session_members(getsid(0), getpid(), members, 16);
+    ASSERT_GE(before, 5); /* master, helper, fork server, two workers */
+    kill(m, SIGKILL);
+    waitpid(m, NULL, 0);
+    int left = 0;
+    for (double t0 = h_now(); h_now() - t0 < 3.0; usleep(20000))
+        if ((left = session_members(getsid(0), getpid(), members, 16)) == 1) break;
+    ASSERT_EQ(left, 1); /* only the helper, which is the user's */
+    ASSERT_EQ(members[0], pids[4]);
+    kill(pids[4], SIGKILL);
+}
+
 int main(void)
 {
     tasks_register();
     ppool_register("junk", t_junk);
+    ppool_register("spawner", t_spawner);
     isolated("forked_child", forked_child, 30);
     isolated("forksrv_killed_idle", forksrv_killed_idle, 30);
     isolated("forksrv_killed_busy", forksrv_killed_busy, 30);
@@ -369,6 +463,9 @@ int main(void)
     isolated("huge_timeouts", huge_timeouts, 30);
     isolated("errmsg_per_thread", errmsg_per_thread, 30);
     isolated("oversized_item", oversized_item, 30);
+    isolated("initializer_hangs", initializer_hangs, 30);
+    isolated("task_children_end", task_children_end, 30);
+    isolated("master_killed_with_helper", master_killed_with_helper, 30);
     isolated("thousand_workers", thousand_workers, 120);
     return failures ? 1 : 0;
 }
