@@ -127,6 +127,16 @@ void ppool_async_on_done(ppool_async *a, void (*cb)(ppool_async *, void *), void
     if (now) cb(a, user);
 }
 
+size_t ppool_async_failed(const ppool_async *a, size_t *index, int *status, size_t cap)
+{
+    ppool__job *j = JOB(a);
+    if (!j || ppool__foreign(j->pool, "ppool_async_failed")) return 0;
+    pthread_mutex_lock(&j->pool->mu);
+    size_t n = ppool__failed_report(j, index, status, cap);
+    pthread_mutex_unlock(&j->pool->mu);
+    return n;
+}
+
 void ppool_async_free(ppool_async *a)
 {
     if (a) ppool__handle_release(JOB(a));

@@ -33,7 +33,10 @@ void ppool__deliver(ppool__job *j, size_t index, int status, const char *data, s
         status = PPOOL_ETASK;
         msg = buf;
     }
-    if (status) record_error(j, index, status, msg ? msg : ppool_strerror(status));
+    if (status) {
+        record_error(j, index, status, msg ? msg : ppool_strerror(status));
+        ppool__failed_add(j, index, 1, status);
+    }
     switch (j->kind) {
     case JOB_MAP:
         if (status == 0 && len) memcpy(j->out + index * j->out_size, data, len);

@@ -50,6 +50,7 @@ void ppool__job_unref(ppool__job *j)
     free(j->arg);
     ppool_buf_free(&j->result);
     free(j->err);
+    free(j->fails);
     pthread_cond_destroy(&j->cond);
     free(j);
 }
@@ -157,6 +158,11 @@ void ppool__fail_all(ppool *p, int err, const char *why)
 {
     for (ppool__job *j = p->jobs, *nx; j; j = nx) {
         nx = j->nextjob;
+        /* What was not done yet failed: the re-queued, then the never sent. */
+        for (ppool__chunk *c = j->retry; c && !j->finished; c = c->next)
+            ppool__failed_add(j, c->first, c->count, err);
+        if (!j->finished && j->next < j->n && j->kind != JOB_SOURCE)
+            ppool__failed_add(j, j->next, j->n - j->next, err);
         if (!j->status || err == PPOOL_ECLOSED) {
             free(j->err);
             j->err = NULL;

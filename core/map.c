@@ -18,6 +18,7 @@ static int run_and_wait(ppool__job *j, ppool_buf *result)
         j->result = (ppool_buf){0};
     }
     if (j->kind == JOB_APPLY) j->arg = NULL; /* borrowed */
+    if (j->kind != JOB_APPLY) ppool__failed_keep(p, j);
     ppool__job_abandon(j);
     ppool__job_unref(j);
     pthread_mutex_unlock(&p->mu);

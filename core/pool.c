@@ -196,19 +196,9 @@ static void shut_down(ppool *p, int now)
         p->T->close(p->tst);
     }
     pthread_mutex_lock(&p->mu);
-    for (int i = 0; i < p->nworkers; i++) {
-        ppool__wslot *ws = &p->w[i];
-        while (ws->head) {
-            ppool__chunk *c = ws->head;
-            ws->head = c->next;
-            ppool__job *j = c->job;
-            free(c);
-            ppool__job_unref(j);
-        }
-        ws->tail = NULL;
-        ws->ninflight = 0;
-        if (ws->state != W_GONE) ws->state = W_DOWN;
-    }
+    ppool__drop_inflight(p, PPOOL_ECLOSED);
+    for (int i = 0; i < p->nworkers; i++)
+        if (p->w[i].state != W_GONE) p->w[i].state = W_DOWN;
     p->state = POOL_DOWN;
     pthread_cond_broadcast(&p->idle); /* a caller waiting for a flush: the transport is closed */
     pthread_mutex_unlock(&p->mu);

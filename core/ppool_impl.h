@@ -95,6 +95,19 @@ typedef struct ppool__wctx {
 } ppool__wctx;
 extern const ppool__worker_ops ppool__worker_ops_template;
 
+/* ---- failed.c ---- */
+struct ppool__job;
+/* Records items first..first+count-1 of a map as failed with `status` and
+ * zeroes their output (ppool_map). Under p->mu. */
+void ppool__failed_add(struct ppool__job *j, size_t first, size_t count, int status);
+/* Keeps j's failures as the calling thread's last blocking map on p. */
+void ppool__failed_keep(const struct ppool *p, struct ppool__job *j);
+/* How many of j's items failed; lists the first cap (lowest index first). Under p->mu. */
+size_t ppool__failed_report(struct ppool__job *j, size_t *index, int *status, size_t cap);
+/* The pool stops under its jobs: every chunk in flight is dropped, its items
+ * recorded as failed with `status` (ppool__fail_all then fails the rest). */
+void ppool__drop_inflight(struct ppool *p, int status);
+
 /* ---- sched.c / pool.c / jobs ---- */
 enum { JOB_MAP, JOB_BUFS, JOB_APPLY, JOB_ITER, JOB_SOURCE };
 
@@ -107,6 +120,12 @@ typedef struct ppool__chunk {
     int expired;    /* failed or re-queued at a deadline: its result is discarded */
     struct ppool__chunk *next;
 } ppool__chunk;
+
+/* A run of failed items of a map, all with one status. */
+typedef struct ppool__frange {
+    size_t first, count;
+    int status;
+} ppool__frange;
 
 /* One slot of an iterator's result window. */
 typedef struct ppool__slot {
@@ -160,6 +179,8 @@ typedef struct ppool__job {
     int status;
     size_t err_index;
     char *err;
+    ppool__frange *fails; /* every failed item (maps), in the order they failed */
+    size_t nfails, capfails, fails_lost;
 
     /* completion */
     pthread_cond_t cond;

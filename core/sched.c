@@ -39,6 +39,7 @@ static void transport_failed(ppool *p, int rc)
     snprintf(p->broken, sizeof p->broken, "transport '%s' failed (%s)", p->T->name,
              ppool_strerror(rc));
     ppool__fail(p, PPOOL_ETRANSPORT, "%s: outstanding work is lost", p->broken);
+    ppool__drop_inflight(p, PPOOL_ETRANSPORT);
     ppool__fail_all(p, PPOOL_ETRANSPORT, p->broken);
     for (int i = 0; i < p->nworkers; i++) p->w[i].state = W_GONE;
     if (p->state == POOL_OPEN) p->state = POOL_CLOSED;

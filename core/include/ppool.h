@@ -123,14 +123,24 @@ PPOOL_API const char *ppool_transport(const ppool *pool);
 
 /** Runs fn on each of n items of in_size bytes at `in`; item i's result,
  *  exactly out_size bytes, lands at out + i*out_size. Blocks until all are
- *  done. @return 0, or the error of the lowest failed item (PPOOL_ETASK,
- *  PPOOL_EWORKER, PPOOL_ETIMEDOUT...) with ppool_errmsg() naming it. */
+ *  done. A failed item's out_size bytes are zeroed; ppool_map_failed() lists
+ *  every failed item. @return 0, or the error of the lowest failed item
+ *  (PPOOL_ETASK, PPOOL_EWORKER, PPOOL_ETIMEDOUT...) with ppool_errmsg()
+ *  naming it. */
 PPOOL_API int ppool_map(ppool *p, const char *fn, const void *in, size_t n, size_t in_size,
                         void *out, size_t out_size);
 /** Like ppool_map() over variable-sized items; out[i] gets a malloc'd result
  *  owned by the caller (ppool_buf_free), {NULL,0} for a failed item. */
 PPOOL_API int ppool_map_bufs(ppool *p, const char *fn, const ppool_buf *in, size_t n,
                              ppool_buf *out);
+/** Every failed item of the last ppool_map() or ppool_map_bufs() the calling
+ *  thread made on p: writes the first `cap` of them, lowest index first, to
+ *  index[] and their error codes to status[] (either may be NULL).
+ *  @return how many items failed (0 after a map that succeeded). */
+PPOOL_API size_t ppool_map_failed(const ppool *p, size_t *index, int *status, size_t cap);
+/** The same for a ppool_map_async() result (so far, or all once it is done). */
+PPOOL_API size_t ppool_async_failed(const ppool_async *a, size_t *index, int *status, size_t cap);
+
 /** Runs fn once on arg; *out (may be NULL) gets a result owned by the caller. */
 PPOOL_API int ppool_apply(ppool *p, const char *fn, const void *arg, size_t len, ppool_buf *out);
 /** Asynchronous apply; arg is copied. NULL on error (ppool_errmsg says why). */

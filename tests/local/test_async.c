@@ -123,6 +123,11 @@ static void map_async(void)
     a = ppool_map_async(P, "fail17", in, 100, sizeof in[0], out, sizeof out[0]);
     ASSERT_EQ(ppool_async_get(a, NULL, -1), PPOOL_ETASK);
     ASSERT_CONTAINS(ppool_async_error(a), "item 17");
+    size_t idx[8];
+    int st[8];
+    ASSERT_EQ(ppool_async_failed(a, idx, st, 8), 5); /* 17, 34, 51, 68, 85 */
+    for (int k = 0; k < 5; k++) ASSERT_EQ(idx[k], 17 * (k + 1));
+    ASSERT_EQ(st[4], PPOOL_ETASK);
     ppool_async_free(a);
     /* zero items: done at once */
     a = ppool_map_async(P, "square", in, 0, sizeof in[0], out, sizeof out[0]);

@@ -64,6 +64,42 @@ static void terminate_busy(void)
     fprintf(stderr, "   terminate took %.3f s (informational)\n", took);
 }
 
+/* A map terminated midway: every item not done is listed as failed
+ * (PPOOL_ECLOSED) with its output zeroed; the others hold their result. */
+static void terminate_lists_undone(void)
+{
+    ppool *p = open_pool(2, 1);
+    enum { N = 40 };
+    double d[N];
+    int out[N];
+    for (int i = 0; i < N; i++) d[i] = 0.02;
+    memset(out, 0xff, sizeof out);
+    SH->started = 0;
+    ppool_async *a = ppool_map_async(p, "sleep", d, N, sizeof d[0], out, sizeof out[0]);
+    while (SH->started < 6) usleep(1000);
+    ASSERT_OK(ppool_terminate(p), p);
+    ASSERT_EQ(ppool_async_get(a, NULL, 0), PPOOL_ECLOSED);
+    size_t idx[N];
+    int st[N];
+    size_t failed = ppool_async_failed(a, idx, st, N);
+    ASSERT_GT(failed, 0);
+    ASSERT_LT(failed, N);
+    char is_failed[N] = {0};
+    for (size_t k = 0; k < failed; k++) {
+        ASSERT_EQ(st[k], PPOOL_ECLOSED);
+        if (k) ASSERT_LT(idx[k - 1], idx[k]);
+        is_failed[idx[k]] = 1;
+    }
+    for (int i = 0; i < N; i++) {
+        if (is_failed[i])
+            ASSERT_EQ(out[i], 0);
+        else
+            ASSERT_GT(out[i], 0); /* a worker's pid: nothing lost between the two */
+    }
+    ppool_async_free(a);
+    ppool_free(p);
+}
+
 /* ppool_free of a pool with work in flight: it returns, nothing is left. */
 static void free_open_pool(void)
 {
@@ -158,6 +194,7 @@ int main(void)
     tasks_register();
     RUN(close_join);
     RUN(terminate_busy);
+    RUN(terminate_lists_undone);
     RUN(free_open_pool);
     RUN(iter_terminated);
     RUN(app_forked_child);

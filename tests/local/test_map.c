@@ -70,8 +70,20 @@ static void map_task_fail(void)
     ASSERT_CONTAINS(ppool_errmsg(P), "no multiples of 17 (got 17)");
     for (int i = 0; i < 40; i++)
         if (i % 17) ASSERT_EQ(out[i], i); /* the others are there */
+    /* every failed item is listed, lowest first, and its output zeroed */
+    size_t idx[4];
+    int st[4];
+    ASSERT_EQ(ppool_map_failed(P, idx, st, 4), 2);
+    ASSERT_EQ(idx[0], 17);
+    ASSERT_EQ(idx[1], 34);
+    ASSERT_EQ(st[0], PPOOL_ETASK);
+    ASSERT_EQ(st[1], PPOOL_ETASK);
+    ASSERT_EQ(out[17], 0);
+    ASSERT_EQ(out[34], 0);
+    ASSERT_EQ(ppool_map_failed(P, idx, NULL, 1), 2); /* cap bounds the list, not the count */
     ASSERT_OK(ppool_map(P, "square", in, 40, sizeof in[0], out, sizeof out[0]), P);
     ASSERT_EQ(out[39], 39 * 39);
+    ASSERT_EQ(ppool_map_failed(P, idx, st, 4), 0); /* the last map succeeded */
 }
 
 static void map_wrong_size(void)
