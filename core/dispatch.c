@@ -80,6 +80,7 @@ static size_t pull_source(ppool__job *j, size_t want)
         char *copy = r > 0 && !big ? malloc(len ? len : 1) : NULL;
         if (r <= 0 || !copy || (len && !item)) {
             free(copy);
+            if (big) j->src_big = len;
             j->src_end = 1;
             j->src_err = r < 0 ? r : (r == 0 ? 0 : (copy || big ? PPOOL_EINVAL : PPOOL_ENOMEM));
             j->n = j->src_pulled;

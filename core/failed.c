@@ -1,4 +1,5 @@
-/* failed.c: which items of a map failed: ranges recorded per job, kept per thread after a blocking map. */
+/* failed.c: which items of a map failed: ranges recorded per job, kept per thread after a blocking
+ * map. */
 #include <stdlib.h>
 #include <string.h>
 

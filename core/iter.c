@@ -127,7 +127,11 @@ int ppool_iter_next(ppool_iter *it, size_t *index, ppool_buf *result, double tim
         if (j->finished) {
             /* A source's error, then a pool that stopped, are reported once each. */
             idx = j->yielded;
-            if (j->src_err) {
+            if (j->src_big) {
+                rc = ppool__check_item_size(p, j->fn, j->n, j->src_big);
+                j->src_big = 0;
+                j->src_err = 0;
+            } else if (j->src_err) {
                 rc = ppool__fail(p, j->src_err, "'%s': the source failed (%d) after %zu items",
                                  j->fn, j->src_err, j->n);
                 j->src_err = 0;

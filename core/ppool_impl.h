@@ -154,6 +154,7 @@ typedef struct ppool__job {
     size_t src_pulled; /* items taken from the source so far */
     int src_end;       /* the source said 0 or < 0 */
     int src_err;       /* its error, if any */
+    size_t src_big;    /* the length of the item over the limit that ended it, 0 if none */
     char **src_items;  /* copies of pulled items not yet sent (retries): by index % window */
     size_t *src_lens;
 

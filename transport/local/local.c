@@ -300,7 +300,7 @@ static int local_recv(void *st, ppool__event *ev, double timeout)
             clock_gettime(CLOCK_MONOTONIC, &t);
             double left = timeout - ((double)(t.tv_sec - t0.tv_sec) +
                                      (double)(t.tv_nsec - t0.tv_nsec) * 1e-9);
-            ms = left <= 0 ? 0 : (int)(left * 1000.0 + 0.999);
+            ms = left <= 0 ? 0 : left > 1e6 ? 1000000000 : (int)(left * 1000.0 + 0.999);
         }
         int r = poll(s->pfd, (nfds_t)k, ms);
         if (r < 0 && errno != EINTR) return PPOOL_ETRANSPORT;
