@@ -40,6 +40,7 @@ static void replace_worker(ppool *p, int w, const char *why)
     if (p->T->respawn(p->tst, w) == 0) {
         ws->state = W_STARTING;
         ws->born = ppool__now();
+        if (!(p->T->caps & PPOOL__INHERITS)) ppool__send_init(p, w); /* waits for the process */
         ws->spawns++;
     } else {
         give_up(p, w, why);
@@ -175,6 +176,7 @@ void ppool__send_init(ppool *p, int w)
     in.arg.data = p->initarg;
     in.arg.len = p->o.initarg_len;
     in.worker = (uint32_t)w;
+    in.cpuset = p->cpusets && w < p->nplanned && p->cpusets[w] ? p->cpusets[w] : "";
     Ppool__Frame f = PPOOL__FRAME__INIT;
     f.msg_case = PPOOL__FRAME__MSG_INIT;
     f.init = &in;

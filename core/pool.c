@@ -52,6 +52,21 @@ static int resolve_retries(ppool_opts *o)
     return 0;
 }
 
+/* The start method: code, else PPOOL_START, else fork; "spawn" picks the
+ * transport's spawning variant (a transport without one ignores it). */
+static int resolve_start(ppool *p, ppool_opts *o)
+{
+    const char *s = o->start && *o->start ? o->start : getenv("PPOOL_START");
+    if (!s || !*s || strcmp(s, "auto") == 0 || strcmp(s, "fork") == 0) return 0;
+    if (strcmp(s, "spawn") != 0)
+        return ppool__fail(NULL, PPOOL_EINVAL, "start '%s' is not one of auto, fork, spawn", s);
+    if (p->T->spawn)
+        p->T = p->T->spawn;
+    else
+        ppool__debug("start 'spawn' ignored: transport '%s' starts its own workers", p->T->name);
+    return 0;
+}
+
 static int env_true(const char *name)
 {
     const char *v = getenv(name);
@@ -85,6 +100,7 @@ static int resolve(ppool *p, const ppool_opts *in)
     if (!p->T)
         return ppool__fail(NULL, PPOOL_EINVAL, "transport '%s' is not one of auto, local, mpi",
                            o.transport);
+    if (resolve_start(p, &o)) return PPOOL_EINVAL;
     ppool__strlcpy(p->transport_name, p->T->name, sizeof p->transport_name);
     o.transport = p->transport_name;
     if (!o.bind || !*o.bind) o.bind = getenv("PPOOL_BIND");
@@ -262,11 +278,27 @@ static ppool *create(const ppool_opts *opts, const char *transport, int *rc)
     return p;
 }
 
+/* A process a transport re-executed to be a worker (start method "spawn")
+ * serves here, whatever its own options say: PPOOL_WORKER once done. */
+static int serve_if_spawned(void)
+{
+    ppool__registry reg;
+    if (ppool__registry_snapshot(&reg)) return ppool__fail(NULL, PPOOL_ENOMEM, "out of memory");
+    ppool__wctx c = {.reg = &reg};
+    ppool__worker_ops w = ppool__worker_ops_template;
+    w.ctx = &c;
+    int rc = ppool__transport_serve_spawned(&w, PPOOL__MAX_FRAME);
+    ppool__registry_release(&reg);
+    if (rc < 0) ppool__fail(NULL, rc, "this spawned worker lost its master");
+    return rc;
+}
+
 int ppool__open_on(ppool **pool, const ppool_opts *opts, const char *transport, const void *where)
 {
     if (!pool) return ppool__fail(NULL, PPOOL_EINVAL, "ppool_open: NULL pool pointer");
     *pool = NULL;
-    int rc;
+    int rc = serve_if_spawned();
+    if (rc) return rc;
     ppool *p = create(opts, transport, &rc);
     if (!p) return rc;
     rc = start_workers(p, where);

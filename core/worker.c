@@ -82,15 +82,14 @@ static int run_item(ppool_task *t, ppool_fn fn, size_t index, const void *arg, s
 }
 
 /* Binds, runs the initializer and packs the Hello of worker `worker`. */
-static int hello(ppool__wctx *c, int worker, void **out, size_t *out_len)
+static int hello(ppool__wctx *c, int worker, const char *bind_to, void **out, size_t *out_len)
 {
     c->worker = worker;
     /* Chunks come and go in the same sizes: keep freed memory in the heap
      * rather than mapping fresh (zeroed, faulting) pages for every chunk. */
     mallopt(M_MMAP_THRESHOLD, 64 << 20);
     mallopt(M_TRIM_THRESHOLD, 128 << 20);
-    if (c->cpusets && c->cpusets[worker] && c->cpusets[worker][0])
-        (void)ppool__topo_bind(c->cpusets[worker]); /* best effort: reported in Hello */
+    if (bind_to && bind_to[0]) (void)ppool__topo_bind(bind_to); /* best effort: reported in Hello */
     Ppool__Hello h = PPOOL__HELLO__INIT;
     char host[64] = "", ierr[PPOOL__ERRMSG] = "";
     gethostname(host, sizeof host - 1);
@@ -127,7 +126,14 @@ static int worker_start(void *vctx, int worker, volatile uint64_t *current, void
     ppool__wctx *c = vctx;
     c->current = current;
     if (current) __atomic_store_n(&current[1], 0, __ATOMIC_RELEASE);
-    return hello(c, worker, out, out_len);
+    return hello(c, worker, c->cpusets ? c->cpusets[worker] : NULL, out, out_len);
+}
+
+static void worker_attach(void *vctx, volatile uint64_t *current)
+{
+    ppool__wctx *c = vctx;
+    c->current = current;
+    if (current) __atomic_store_n(&current[1], 0, __ATOMIC_RELEASE);
 }
 
 /* An Init from a master that shares no memory with this worker: its
@@ -137,7 +143,7 @@ static int run_init(ppool__wctx *c, const Ppool__Init *in, void **out, size_t *o
     c->init_fn = in->fn && in->fn[0] ? in->fn : NULL;
     c->initarg = in->arg.data;
     c->initarg_len = in->arg.len;
-    int rc = hello(c, (int)in->worker, out, out_len);
+    int rc = hello(c, (int)in->worker, in->cpuset, out, out_len);
     c->init_fn = NULL; /* they point into the frame */
     c->initarg = NULL;
     c->initarg_len = 0;
@@ -273,4 +279,5 @@ const ppool__worker_ops ppool__worker_ops_template = {
     .ctx = NULL,
     .start = worker_start,
     .run = worker_run,
+    .attach = worker_attach,
 };

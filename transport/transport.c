@@ -25,6 +25,16 @@ const ppool__transport *ppool__transport_find(const char *name)
     return NULL;
 }
 
+int ppool__transport_serve_spawned(const ppool__worker_ops *wops, size_t max_frame)
+{
+    for (size_t i = 0; i < NTABLE; i++) {
+        const ppool__transport *t = table[i]->spawn ? table[i]->spawn : table[i];
+        int rc = t->spawned ? t->spawned(wops, max_frame) : 0;
+        if (rc) return rc;
+    }
+    return 0;
+}
+
 const char *ppool__transports_built(void)
 {
 #ifdef PPOOL_HAVE_MPI

@@ -43,6 +43,9 @@ typedef struct ppool__worker_ops {
     /* Handles one frame from the master. Returns 0 to go on, 1 to stop
      * serving (Shutdown), < 0 on a bad frame (the worker then exits). */
     int (*run)(void *ctx, const void *frame, size_t len, void **out, size_t *out_len);
+    /* Where a worker started without start() (re-executed: its first frame
+     * is an Init) keeps its `current` words; NULL is fine. */
+    void (*attach)(void *ctx, volatile uint64_t *current);
 } ppool__worker_ops;
 
 /* What open() is given. */
@@ -105,6 +108,13 @@ typedef struct ppool__transport {
      * words: 0 with *job and *index1 (index + 1) set, or -1 if unknown.
      * NULL where workers share no memory with the master. */
     int (*culprit)(void *st, int worker, uint64_t *job, uint64_t *index1);
+    /* The same transport with the "spawn" start method (workers re-execute
+     * the program instead of being forked from it), or NULL if it has none. */
+    const struct ppool__transport *spawn;
+    /* Optional: when this process was re-executed by the transport to be a
+     * worker, serves (Init, then tasks) until the master lets go and returns
+     * PPOOL_WORKER (or < 0 if it could not serve); otherwise 0 at once. */
+    int (*spawned)(const ppool__worker_ops *wops, size_t max_frame);
 } ppool__transport;
 
 /* ---- evq.c: the events a transport made and has not reported yet, oldest first ---- */
@@ -122,6 +132,9 @@ void ppool__evq_clear(ppool__evq *q);
 /* The transport called `name` ("auto": the first whose detect() says yes,
  * else local); NULL if none is built by that name. */
 const ppool__transport *ppool__transport_find(const char *name);
+/* Serves as a worker if some transport re-executed this process to be one:
+ * PPOOL_WORKER once done (or < 0), 0 if this process is no such worker. */
+int ppool__transport_serve_spawned(const ppool__worker_ops *wops, size_t max_frame);
 /* "local, mpi": the names built in. */
 const char *ppool__transports_built(void);
 

@@ -105,7 +105,12 @@ typedef struct ppool_opts {
                                     (none: PPOOL_RETRIES=0 or the flag PPOOL_NO_RETRIES) */
     double task_timeout;       /**< seconds one item may run (the master's deadline): then it fails
                                     PPOOL_ETIMEDOUT and a local worker is killed and replaced; 0: none */
-    unsigned flags;            /**< PPOOL_PROGRESS, PPOOL_STATS */
+    unsigned flags;            /**< PPOOL_PROGRESS, PPOOL_STATS, PPOOL_NO_RETRIES */
+    /* appended after 0.1.0 */
+    const char *start; /**< how local workers start: NULL|"auto"|"fork" (a fork server forked at
+                            open: fastest, inherits the program's state then) or "spawn" (each
+                            worker runs the program again, which serves when it reaches
+                            ppool_open and gets PPOOL_WORKER); or PPOOL_START */
 } ppool_opts;
 #define PPOOL_OPTS_INIT                                                                            \
     {                                                                                              \
@@ -114,7 +119,8 @@ typedef struct ppool_opts {
 
 /** Opens a pool. NULL opts means all defaults.
  *  @return 0 on the master (*pool set), PPOOL_WORKER on a process that served
- *  as a worker (MPI), or a negative error (ppool_errmsg(NULL) says why). */
+ *  as a worker (MPI ranks > 0, spawned workers), or a negative error
+ *  (ppool_errmsg(NULL) says why). */
 PPOOL_API int ppool_open(ppool **pool, const ppool_opts *opts);
 /** Number of workers. */
 PPOOL_API int ppool_size(const ppool *pool);

@@ -1,6 +1,7 @@
 /* forksrv.c: the fork server: a single-threaded child of the master that forks, reaps and kills
  * workers. */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -138,17 +139,18 @@ int ppool__read_frame(int fd, void **frame, size_t *len, size_t max)
     return 1;
 }
 
-/* The worker process: Hello, then frames until EOF or Shutdown. Never returns. */
-static void worker_main(int fd, int slot, const ppool__worker_ops *wops, size_t max_frame,
-                        volatile uint64_t *current)
+int ppool__serve_channel(int fd, int slot, int hello_first, const ppool__worker_ops *wops,
+                         size_t max_frame, volatile uint64_t *current)
 {
     void *out = NULL, *in = NULL;
     size_t out_len = 0, in_len = 0;
     int code = 0;
-    if (wops->start(wops->ctx, slot, current, &out, &out_len) != 0 ||
-        ppool__write_frame(fd, out, out_len)) {
-        code = 3;
-        goto done;
+    if (!hello_first) {
+        if (wops->attach) wops->attach(wops->ctx, current);
+    } else if (wops->start(wops->ctx, slot, current, &out, &out_len) != 0 ||
+               ppool__write_frame(fd, out, out_len)) {
+        free(out);
+        return 3;
     }
     free(out);
     for (;;) {
@@ -167,10 +169,55 @@ static void worker_main(int fd, int slot, const ppool__worker_ops *wops, size_t 
             break;
         }
     }
-done:
+    return code;
+}
+
+/* A forked worker: Hello, then frames until EOF or Shutdown. Never returns. */
+static void worker_main(int fd, int slot, const ppool__worker_ops *wops, size_t max_frame,
+                        volatile uint64_t *current)
+{
+    int code = ppool__serve_channel(fd, slot, 1, wops, max_frame, current);
     fflush(stdout);
     fflush(stderr);
     _exit(code);
+}
+
+/* The program's own command line (this process is a fork of the master), as
+ * an argv for execv; NULL if it cannot be read. */
+static char **own_argv(void)
+{
+    FILE *f = fopen("/proc/self/cmdline", "r");
+    if (!f) return NULL;
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    for (int ch; (ch = fgetc(f)) != EOF;) {
+        if (len + 1 >= cap) {
+            char *b = realloc(buf, cap = cap ? 2 * cap : 4096);
+            if (!b) break;
+            buf = b;
+        }
+        buf[len++] = (char)ch;
+    }
+    fclose(f);
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) n += buf[i] == 0;
+    char **argv = buf && n ? calloc(n + 1, sizeof *argv) : NULL;
+    for (size_t i = 0, k = 0; argv && i < len; i += strlen(buf + i) + 1) argv[k++] = buf + i;
+    if (!argv) free(buf);
+    return argv;
+}
+
+/* A spawned worker: the program itself, run again, which serves on `fd`
+ * once it reaches ppool_open (PPOOL__SPAWNED says where). Never returns. */
+static void exec_worker(int fd, int slot, int memfd, char **argv)
+{
+    char v[96];
+    snprintf(v, sizeof v, "%d,%d,%d,%d", fd, slot, memfd, (int)getppid());
+    setenv(PPOOL__SPAWNED_ENV, v, 1);
+    fcntl(fd, F_SETFD, 0);
+    if (memfd >= 0) fcntl(memfd, F_SETFD, 0);
+    if (argv) execv("/proc/self/exe", argv);
+    _exit(127);
 }
 
 static void send_msg(int ctl, const fsmsg *m, int fd)
@@ -264,8 +311,9 @@ static int is_kid(const pid_t *kids, int nkids, pid_t pid)
 
 /* The server loop. Never returns. */
 static void server_main(int ctl, pid_t master, const ppool__worker_ops *wops, size_t max_frame,
-                        volatile uint64_t *current)
+                        volatile uint64_t *current, int spawn_memfd)
 {
+    char **argv = spawn_memfd != -2 ? own_argv() : NULL; /* -2: fork; else spawn */
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     int mfd = watch_master(master);
     if (getppid() != master) _exit(0); /* the master is already gone */
@@ -330,6 +378,7 @@ static void server_main(int ctl, pid_t master, const ppool__worker_ops *wops, si
             pid_t parent = getppid();
             prctl(PR_SET_PDEATHSIG, SIGKILL);
             if (getppid() != parent) _exit(6); /* the server is already gone */
+            if (spawn_memfd != -2) exec_worker(sv[1], m.slot, spawn_memfd, argv);
             worker_main(sv[1], m.slot, wops, max_frame, current ? current + 2 * m.slot : NULL);
         }
         if (pid < 0) {
@@ -363,7 +412,7 @@ static void server_main(int ctl, pid_t master, const ppool__worker_ops *wops, si
 }
 
 pid_t ppool__forksrv_start(const ppool__worker_ops *wops, size_t max_frame,
-                           volatile uint64_t *current, int *ctl)
+                           volatile uint64_t *current, int spawn_memfd, int *ctl)
 {
     int sv[2];
     /* Buffered output would otherwise be written again by the children. */
@@ -378,13 +427,13 @@ pid_t ppool__forksrv_start(const ppool__worker_ops *wops, size_t max_frame,
     pid_t pid = fork();
     if (pid == 0) {
         for (size_t i = 0; i < nfds; i++)
-            if (fds[i] != sv[1]) close(fds[i]);
+            if (fds[i] != sv[1] && fds[i] != spawn_memfd) close(fds[i]);
         nfds = 0;
         pthread_mutex_unlock(&fd_mu);
         close(sv[0]);
         /* Not PDEATHSIG: it fires when the forking *thread* ends. The
          * server watches the master process itself (a pidfd). */
-        server_main(sv[1], master, wops, max_frame, current);
+        server_main(sv[1], master, wops, max_frame, current, spawn_memfd);
     }
     int err = errno;
     close(sv[1]);

@@ -10,6 +10,7 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <sys/wait.h>
@@ -35,6 +36,7 @@ typedef struct chan {
     int kill_sent; /* FS_KILL already asked for this pid */
     int no_fork;   /* errno of the fork server's failed fork for this slot, 0 if none */
     char why[80];  /* why the master killed it ("" if it did not) */
+    int starting;  /* asked for, not installed yet: frames for it wait in q */
     /* frame being read */
     unsigned char hdr[PPOOL__FRAME_HDR];
     size_t hdr_got;
@@ -52,6 +54,8 @@ typedef struct local_st {
     size_t max_frame;
     ppool__evq events;          /* made here, not reported yet */
     volatile uint64_t *current; /* 2 words per worker, MAP_SHARED with them */
+    int memfd;                  /* spawn: the memfd behind `current`, -1 if none */
+    int spawn;                  /* start method "spawn": workers re-execute the program */
     struct pollfd *pfd;
     int *pslot;
 } local_st;
@@ -79,11 +83,12 @@ static void reset_chan(chan *c)
     }
     c->qtail = NULL;
     c->pid = 0;
-    c->exited = c->eof = c->wdead = c->kill_sent = c->no_fork = 0;
+    c->exited = c->eof = c->wdead = c->kill_sent = c->no_fork = c->starting = 0;
     c->why[0] = 0;
 }
 
 static int srv_read(local_st *s, int block);
+static void flush_chan(chan *c);
 
 /* Sends a control message; while the socket is full, reads what the server
  * says meanwhile, so neither side waits for the other (1,000 spawns at open). */
@@ -131,10 +136,15 @@ static int srv_read(local_st *s, int block)
     }
     if (m.op == FS_SPAWNED && m.slot >= 0 && m.slot < s->n && fd >= 0) {
         chan *ch = &s->c[m.slot];
+        wq *q = ch->q, *qtail = ch->qtail; /* frames sent while it started (its Init) */
+        ch->q = ch->qtail = NULL;
         reset_chan(ch);
+        ch->q = q;
+        ch->qtail = qtail;
         ch->fd = fd;
         ch->pid = m.pid;
         fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+        flush_chan(ch);
         return 1;
     }
     if (fd >= 0) close_fd(&fd);
@@ -337,7 +347,8 @@ static int local_send(void *st, int worker, void *frame, size_t len)
 {
     local_st *s = st;
     chan *c = worker >= 0 && worker < s->n ? &s->c[worker] : NULL;
-    wq *w = c && c->fd >= 0 && !c->eof && !c->wdead ? malloc(sizeof *w) : NULL;
+    int open = c && ((c->fd >= 0 && !c->eof && !c->wdead) || c->starting);
+    wq *w = open ? malloc(sizeof *w) : NULL;
     if (!w) {
         free(frame);
         return c ? PPOOL_EWORKER : PPOOL_EINVAL;
@@ -368,6 +379,7 @@ static int local_respawn(void *st, int worker)
     local_st *s = st;
     if (worker < 0 || worker >= s->n) return PPOOL_EINVAL;
     reset_chan(&s->c[worker]); /* a retiring worker reads EOF and exits */
+    s->c[worker].starting = 1;
     srv_send(s, FS_SPAWN, worker, 0);
     return s->ctl >= 0 ? 0 : PPOOL_ETRANSPORT;
 }
@@ -398,6 +410,7 @@ static void local_close(void *st)
     ppool__evq_clear(&s->events);
     if (s->current) munmap((void *)s->current, 2 * sizeof(uint64_t) * (size_t)s->n);
     s->current = NULL;
+    if (s->memfd >= 0) close_fd(&s->memfd);
     free(s->c);
     free(s->pfd);
     free(s->pslot);
@@ -406,10 +419,28 @@ static void local_close(void *st)
     s->pslot = NULL;
 }
 
+/* The culprit words, 2 per worker, shared with the workers: an anonymous
+ * shared mapping for forked ones, a memfd that re-executed ones map. NULL
+ * if neither can be had (then deaths bisect). */
+static volatile uint64_t *map_current(local_st *s)
+{
+    size_t bytes = 2 * sizeof(uint64_t) * (size_t)s->n;
+    if (s->spawn) {
+        ppool__fd_lock();
+        s->memfd = memfd_create("ppool-current", MFD_CLOEXEC);
+        if (s->memfd >= 0) ppool__fd_track_locked(s->memfd);
+        ppool__fd_unlock();
+        if (s->memfd < 0 || ftruncate(s->memfd, (off_t)bytes) != 0) return NULL;
+    }
+    void *cur = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+                     MAP_SHARED | (s->spawn ? 0 : MAP_ANONYMOUS), s->spawn ? s->memfd : -1, 0);
+    return cur == MAP_FAILED ? NULL : cur;
+}
+
 static int local_open(void *st, ppool__topen *o, char *err, size_t errlen)
 {
     local_st *s = st;
-    s->ctl = s->evfd = -1;
+    s->ctl = s->evfd = s->memfd = -1;
     s->n = o->workers;
     s->max_frame = o->max_frame;
     s->c = calloc((size_t)s->n, sizeof *s->c);
@@ -428,11 +459,10 @@ static int local_open(void *st, ppool__topen *o, char *err, size_t errlen)
         snprintf(err, errlen, "eventfd: %s", strerror(errno));
         return PPOOL_ESYS;
     }
-    void *cur = mmap(NULL, 2 * sizeof(uint64_t) * (size_t)s->n, PROT_READ | PROT_WRITE,
-                     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    s->current = cur == MAP_FAILED ? NULL : cur; /* without it, deaths bisect */
+    s->current = map_current(s);
     int ctl;
-    pid_t pid = ppool__forksrv_start(o->wops, o->max_frame, s->current, &ctl);
+    pid_t pid = ppool__forksrv_start(o->wops, o->max_frame, s->current,
+                                     s->spawn ? (s->current ? s->memfd : -1) : -2, &ctl);
     if (pid < 0) {
         snprintf(err, errlen, "cannot fork the fork server: %s", strerror((int)-pid));
         return PPOOL_ESYS;
@@ -475,6 +505,56 @@ static int local_detect(void)
     return 1;
 }
 
+/* ---------- the start method "spawn" ---------- */
+
+static int spawn_open(void *st, ppool__topen *o, char *err, size_t errlen)
+{
+    ((local_st *)st)->spawn = 1;
+    return local_open(st, o, err, errlen);
+}
+
+/* In a re-executed worker: PPOOL__SPAWNED names its socket, slot, culprit
+ * memfd and the fork server (its parent). Served once; every later open in
+ * this process is a worker's too. */
+static int spawn_serve(const ppool__worker_ops *wops, size_t max_frame)
+{
+    static int served;
+    const char *v = getenv(PPOOL__SPAWNED_ENV);
+    if (served) return PPOOL_WORKER;
+    int fd, slot, memfd, srv;
+    if (!v || sscanf(v, "%d,%d,%d,%d", &fd, &slot, &memfd, &srv) != 4) return 0;
+    served = 1;
+    unsetenv(PPOOL__SPAWNED_ENV); /* not for what this worker's tasks start */
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+    volatile uint64_t *cur = NULL;
+    struct stat sb;
+    if (memfd >= 0 && fstat(memfd, &sb) == 0 && sb.st_size >= (off_t)(16 * (slot + 1))) {
+        void *m = mmap(NULL, (size_t)sb.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+        cur = m == MAP_FAILED ? NULL : (volatile uint64_t *)m + 2 * slot;
+    }
+    if (memfd >= 0) close(memfd);
+    if (getppid() != srv) _exit(0); /* the fork server is already gone */
+    int code = ppool__serve_channel(fd, slot, 0, wops, max_frame, cur);
+    close(fd);
+    return code == 0 ? PPOOL_WORKER : PPOOL_ETRANSPORT;
+}
+
+const ppool__transport ppool__local_spawn_transport = {
+    .name = "local",
+    .caps = PPOOL__CAN_RESPAWN | PPOOL__CAN_KILL | PPOOL__CAN_PIN,
+    .detect = local_detect,
+    .culprit = local_culprit,
+    .state_size = sizeof(local_st),
+    .open = spawn_open,
+    .close = local_close,
+    .send = local_send,
+    .recv = local_recv,
+    .wake = local_wake,
+    .respawn = local_respawn,
+    .kill = local_kill,
+    .spawned = spawn_serve,
+};
+
 const ppool__transport ppool__local_transport = {
     .name = "local",
     .caps = PPOOL__CAN_RESPAWN | PPOOL__CAN_KILL | PPOOL__CAN_PIN | PPOOL__INHERITS,
@@ -488,4 +568,5 @@ const ppool__transport ppool__local_transport = {
     .wake = local_wake,
     .respawn = local_respawn,
     .kill = local_kill,
+    .spawn = &ppool__local_spawn_transport,
 };

@@ -23,7 +23,20 @@ typedef struct fsmsg {
  * its own, so other pools' workers still see EOF when their master lets go. Returns the server's
  * pid, or -errno. */
 pid_t ppool__forksrv_start(const ppool__worker_ops *wops, size_t max_frame,
-                           volatile uint64_t *current, int *ctl);
+                           volatile uint64_t *current, int spawn_memfd, int *ctl);
+/* spawn_memfd: -2 forks workers from the server (start method "fork");
+ * otherwise each worker re-executes the program (start method "spawn"),
+ * with spawn_memfd (or -1) the descriptor of the culprit words it maps. */
+
+/* The environment variable that tells a re-executed program it is worker
+ * "fd,slot,memfd,server pid". */
+#define PPOOL__SPAWNED_ENV "PPOOL__SPAWNED"
+
+/* A worker's serve loop on socket fd: with hello_first, start() and its
+ * Hello first (forked workers), else attach() and wait for an Init. Returns
+ * an exit code (0 at EOF or Shutdown) when the master lets go. */
+int ppool__serve_channel(int fd, int slot, int hello_first, const ppool__worker_ops *wops,
+                         size_t max_frame, volatile uint64_t *current);
 
 /* Every descriptor ppool owns in this process, so forked servers can close
  * the ones that are not theirs. Create a descriptor and track it (with
