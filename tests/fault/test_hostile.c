@@ -206,19 +206,18 @@ static void few_descriptors(void)
 {
     struct rlimit old;
     getrlimit(RLIMIT_NOFILE, &old);
-    int used = 0;
-    for (int fd = 0; fd < 1024; fd++) used += fcntl(fd, F_GETFD) != -1;
     for (int spare = 0; spare <= 10; spare++) {
-        int high = 0;
-        for (int fd = 0; fd < 1024; fd++)
-            if (fcntl(fd, F_GETFD) != -1) high = fd;
-        struct rlimit r = {(rlim_t)(high + 1 + spare), old.rlim_max};
-        (void)used;
+        /* exactly `spare` descriptors free: fill every other one below the limit */
+        struct rlimit r = {256, old.rlim_max};
         setrlimit(RLIMIT_NOFILE, &r);
+        int fill[256], n = 0, fd;
+        while (n < 256 && (fd = open("/dev/null", O_RDONLY)) >= 0) fill[n++] = fd;
+        for (int k = 0; k < spare && n; k++) close(fill[--n]);
         ppool_opts o = PPOOL_OPTS_INIT;
         o.workers = 3;
         ppool *p = NULL;
         int rc = ppool_open(&p, &o);
+        while (n) close(fill[--n]);
         setrlimit(RLIMIT_NOFILE, &old);
         if (rc == 0) {
             map_squares(p, 50);

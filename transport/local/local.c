@@ -148,6 +148,12 @@ static int srv_read(local_st *s, int block)
         return 1;
     }
     if (fd >= 0) close_fd(&fd);
+    if (m.op == FS_SPAWNED && m.slot >= 0 && m.slot < s->n) {
+        /* Its descriptor did not arrive (no free one here: EMFILE): end it. */
+        srv_send(s, FS_KILL, m.slot, m.pid);
+        m.op = FS_FAILED;
+        m.status = EMFILE;
+    }
     if (m.op == FS_EXITED) {
         for (int i = 0; i < s->n; i++)
             if (s->c[i].pid == m.pid) {
