@@ -540,9 +540,9 @@ static int spawn_serve(const ppool__worker_ops *wops, size_t max_frame)
     }
     if (memfd >= 0) close(memfd);
     if (getppid() != srv) _exit(0); /* the fork server is already gone */
-    int code = ppool__serve_channel(fd, slot, 0, wops, max_frame, cur);
+    (void)ppool__serve_channel(fd, slot, 0, wops, max_frame, cur); /* the master let go */
     close(fd);
-    return code == 0 ? PPOOL_WORKER : PPOOL_ETRANSPORT;
+    return PPOOL_WORKER;
 }
 
 const ppool__transport ppool__local_spawn_transport = {
