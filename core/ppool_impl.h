@@ -25,6 +25,7 @@
 #define PPOOL__ITER_WINDOW          16384       /* items dispatched ahead of an iterator's reader */
 #define PPOOL__ERRMSG               512
 #define PPOOL__START_SECONDS        60.0 /* workers that send no Hello by then fail the open */
+#define PPOOL__MAX_NAP              1.0  /* the dispatcher wakes at least this often (seconds) */
 #define PPOOL__START_GRACE          1.0 /* with task_timeout: a Hello is due by task_timeout + this */
 /* Task bulk and each variable-sized item in it start at this alignment, so a
  * task may cast its argument to any type. */

@@ -19,10 +19,13 @@ static double progress_tick(ppool *p)
     return 0.1;
 }
 
-/* How long recv() may block: until the next deadline or progress tick. */
+/* How long recv() may block: until the next deadline or progress tick, and
+ * never over PPOOL__MAX_NAP, so a transport whose descriptors someone closed
+ * under it (its wake-ups lost) is found broken instead of waited on forever. */
 static double sleep_for(ppool *p)
 {
     double timeout = progress_tick(p);
+    if (timeout < 0 || timeout > PPOOL__MAX_NAP) timeout = PPOOL__MAX_NAP;
     double due = ppool__check_deadlines(p);
     if (due >= 0) {
         double left = due - ppool__now();

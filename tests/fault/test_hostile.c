@@ -447,11 +447,46 @@ static void master_killed_with_helper(void)
     kill(pids[4], SIGKILL);
 }
 
+/* A task that prints, in a program that closed stdin and stdout before
+ * opening: its output must not land in a pool socket. */
+static int t_print(ppool_task *t, const void *a, size_t n)
+{
+    printf("a task's line\n");
+    fflush(stdout);
+    return ppool_task_return(t, a, n);
+}
+
+static void closed_std_fds(void)
+{
+    close(0);
+    close(1);
+    ppool *p = open_pool(2, 1);
+    long in[20], out[20];
+    for (long i = 0; i < 20; i++) in[i] = i;
+    ASSERT_OK(ppool_map(p, "print", in, 20, sizeof in[0], out, sizeof out[0]), p);
+    for (long i = 0; i < 20; i++) ASSERT_EQ(out[i], i);
+    ppool_free(p);
+}
+
+/* The program closes every descriptor, the pool's too: calls fail, none hangs or spins. */
+static void closed_pool_fds(void)
+{
+    ppool *p = open_pool(2, 0);
+    map_squares(p, 10);
+    for (int fd = 3; fd < 1024; fd++) close(fd);
+    long in[10], out[10];
+    for (long i = 0; i < 10; i++) in[i] = i;
+    int rc = ppool_map(p, "square", in, 10, sizeof in[0], out, sizeof out[0]);
+    ASSERT_TRUE(rc == PPOOL_ETRANSPORT || rc == PPOOL_EWORKER);
+    ppool_free(p);
+}
+
 int main(void)
 {
     tasks_register();
     ppool_register("junk", t_junk);
     ppool_register("spawner", t_spawner);
+    ppool_register("print", t_print);
     isolated("forked_child", forked_child, 30);
     isolated("forksrv_killed_idle", forksrv_killed_idle, 30);
     isolated("forksrv_killed_busy", forksrv_killed_busy, 30);
@@ -463,6 +498,8 @@ int main(void)
     isolated("errmsg_per_thread", errmsg_per_thread, 30);
     isolated("oversized_item", oversized_item, 30);
     isolated("initializer_hangs", initializer_hangs, 30);
+    isolated("closed_std_fds", closed_std_fds, 30);
+    isolated("closed_pool_fds", closed_pool_fds, 30);
     isolated("task_children_end", task_children_end, 30);
     isolated("master_killed_with_helper", master_killed_with_helper, 30);
     isolated("thousand_workers", thousand_workers, 120);

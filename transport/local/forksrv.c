@@ -419,6 +419,13 @@ pid_t ppool__forksrv_start(const ppool__worker_ops *wops, size_t max_frame,
     fflush(NULL);
     pid_t master = getpid();
     pthread_mutex_lock(&fd_mu);
+    /* A program that closed stdin/out/err would get pool sockets there, and
+     * its printf (or its tasks') would write into them: fill them first. */
+    for (int fd = 0; fd < 3; fd++)
+        if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
+            int nul = open("/dev/null", O_RDWR);
+            if (nul >= 0 && nul != fd) close(nul); /* a lower one was free: it took that */
+        }
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
         int err = errno;
         pthread_mutex_unlock(&fd_mu);

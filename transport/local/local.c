@@ -321,6 +321,8 @@ static int local_recv(void *st, ppool__event *ev, double timeout)
         int r = poll(s->pfd, (nfds_t)k, ms);
         if (r < 0 && errno != EINTR) return PPOOL_ETRANSPORT;
         int woken = 0;
+        if (r > 0 && ((s->pfd[0].revents | s->pfd[1].revents) & POLLNVAL))
+            return PPOOL_ETRANSPORT; /* someone closed the pool's descriptors */
         if (r > 0) {
             if (s->pfd[0].revents & POLLIN) {
                 uint64_t v;
