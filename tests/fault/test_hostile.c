@@ -12,6 +12,21 @@
 
 #include "tasks.h"
 
+/* A process's state, parent and session from /proc/pid/stat; 0, or -1 if it is gone. */
+static int proc_stat(int pid, char *st, int *ppid, int *sess)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    size_t got = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[got] = 0;
+    char *rp = strrchr(buf, ')');
+    int grp;
+    return rp && sscanf(rp + 2, "%c %d %d %d", st, ppid, &grp, sess) == 4 ? 0 : -1;
+}
+
 /* Live pids of session sid, other than `except`; how many there are. */
 static int session_members(int sid, int except, int *pids, int cap)
 {
@@ -20,18 +35,9 @@ static int session_members(int sid, int except, int *pids, int cap)
     for (struct dirent *e; d && (e = readdir(d));) {
         int pid = atoi(e->d_name);
         if (pid <= 0 || pid == except) continue;
-        char path[64], buf[512];
-        snprintf(path, sizeof path, "/proc/%d/stat", pid);
-        FILE *f = fopen(path, "r");
-        if (!f) continue;
-        size_t got = fread(buf, 1, sizeof buf - 1, f);
-        fclose(f);
-        buf[got] = 0;
-        char *rp = strrchr(buf, ')');
         char st;
-        int ppid, grp, sess;
-        if (rp && sscanf(rp + 2, "%c %d %d %d", &st, &ppid, &grp, &sess) == 4 && sess == sid &&
-            st != 'Z') {
+        int ppid, sess;
+        if (proc_stat(pid, &st, &ppid, &sess) == 0 && sess == sid && st != 'Z') {
             if (n < cap) pids[n] = pid;
             n++;
         }
@@ -131,17 +137,9 @@ static int fork_server(void)
     int pids[8];
     int n = session_members(getsid(0), getpid(), pids, 8);
     for (int i = 0; i < n && i < 8; i++) {
-        char path[64], buf[512];
-        snprintf(path, sizeof path, "/proc/%d/stat", pids[i]);
-        FILE *f = fopen(path, "r");
-        if (!f) continue;
-        size_t got = fread(buf, 1, sizeof buf - 1, f);
-        fclose(f);
-        buf[got] = 0;
-        char *rp = strrchr(buf, ')');
         char st;
-        int ppid;
-        if (rp && sscanf(rp + 2, "%c %d", &st, &ppid) == 2 && ppid == getpid()) return pids[i];
+        int ppid, sess;
+        if (proc_stat(pids[i], &st, &ppid, &sess) == 0 && ppid == getpid()) return pids[i];
     }
     return -1;
 }

@@ -547,34 +547,22 @@ static int spawn_serve(const ppool__worker_ops *wops, size_t max_frame)
     return PPOOL_WORKER;
 }
 
+/* What both start methods share; only open, caps and the spawn hooks differ. */
+#define LOCAL_OPS                                                                                  \
+    .name = "local", .detect = local_detect, .culprit = local_culprit,                             \
+    .state_size = sizeof(local_st), .close = local_close, .send = local_send, .recv = local_recv,  \
+    .wake = local_wake, .respawn = local_respawn, .kill = local_kill
+
 const ppool__transport ppool__local_spawn_transport = {
-    .name = "local",
+    LOCAL_OPS,
     .caps = PPOOL__CAN_RESPAWN | PPOOL__CAN_KILL | PPOOL__CAN_PIN,
-    .detect = local_detect,
-    .culprit = local_culprit,
-    .state_size = sizeof(local_st),
     .open = spawn_open,
-    .close = local_close,
-    .send = local_send,
-    .recv = local_recv,
-    .wake = local_wake,
-    .respawn = local_respawn,
-    .kill = local_kill,
     .spawned = spawn_serve,
 };
 
 const ppool__transport ppool__local_transport = {
-    .name = "local",
+    LOCAL_OPS,
     .caps = PPOOL__CAN_RESPAWN | PPOOL__CAN_KILL | PPOOL__CAN_PIN | PPOOL__INHERITS,
-    .detect = local_detect,
-    .culprit = local_culprit,
-    .state_size = sizeof(local_st),
     .open = local_open,
-    .close = local_close,
-    .send = local_send,
-    .recv = local_recv,
-    .wake = local_wake,
-    .respawn = local_respawn,
-    .kill = local_kill,
     .spawn = &ppool__local_spawn_transport,
 };
