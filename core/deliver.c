@@ -99,6 +99,24 @@ void ppool__land(ppool *p, ppool__job *j, size_t count)
 
 /* ---------- chunks ---------- */
 
+void ppool__drop_inflight(ppool *p, int status)
+{
+    for (int i = 0; i < p->nworkers; i++) {
+        ppool__wslot *ws = &p->w[i];
+        while (ws->head) {
+            ppool__chunk *c = ws->head;
+            ws->head = c->next;
+            ppool__job *j = c->job;
+            if (!c->expired && !j->finished && !j->user_gone)
+                ppool__failed_add(j, c->first, c->count, status);
+            free(c);
+            ppool__job_unref(j);
+        }
+        ws->tail = NULL;
+        ws->ninflight = 0;
+    }
+}
+
 void ppool__chunk_done(ppool *p, ppool__chunk *c)
 {
     ppool__job *j = c->job;

@@ -50,24 +50,6 @@ static size_t report(ppool__frange *f, size_t n, size_t lost, size_t *index, int
     return total;
 }
 
-void ppool__drop_inflight(ppool *p, int status)
-{
-    for (int i = 0; i < p->nworkers; i++) {
-        ppool__wslot *ws = &p->w[i];
-        while (ws->head) {
-            ppool__chunk *c = ws->head;
-            ws->head = c->next;
-            ppool__job *j = c->job;
-            if (!c->expired && !j->finished && !j->user_gone)
-                ppool__failed_add(j, c->first, c->count, status);
-            free(c);
-            ppool__job_unref(j);
-        }
-        ws->tail = NULL;
-        ws->ninflight = 0;
-    }
-}
-
 /* ---------- the calling thread's last blocking map ---------- */
 
 typedef struct last_map {

@@ -77,35 +77,6 @@ int ppool__check_submit(ppool *p, const char *fn)
     return 0;
 }
 
-static int self_pid;
-
-static void forked(void)
-{
-    self_pid = (int)getpid();
-}
-
-static void init_self(void)
-{
-    self_pid = (int)getpid();
-    pthread_atfork(NULL, NULL, forked);
-}
-
-int ppool__self(void)
-{
-    static pthread_once_t once = PTHREAD_ONCE_INIT;
-    pthread_once(&once, init_self);
-    return self_pid;
-}
-
-int ppool__foreign(const ppool *p, const char *what)
-{
-    if (!p || p->owner == ppool__self()) return 0;
-    return ppool__fail(p, PPOOL_EINVAL,
-                       "%s: pool opened by pid %d, used in pid %d (a forked child cannot use its "
-                       "parent's pool: open one in the child)",
-                       what, p->owner, ppool__self());
-}
-
 int ppool__check_array(const ppool *p, const char *fn, const void *in, size_t n, size_t in_size,
                        const void *out, size_t out_size)
 {

@@ -105,9 +105,6 @@ void ppool__failed_add(struct ppool__job *j, size_t first, size_t count, int sta
 void ppool__failed_keep(const struct ppool *p, struct ppool__job *j);
 /* How many of j's items failed; lists the first cap (lowest index first). Under p->mu. */
 size_t ppool__failed_report(struct ppool__job *j, size_t *index, int *status, size_t cap);
-/* The pool stops under its jobs: every chunk in flight is dropped, its items
- * recorded as failed with `status` (ppool__fail_all then fails the rest). */
-void ppool__drop_inflight(struct ppool *p, int status);
 
 /* ---- sched.c / pool.c / jobs ---- */
 enum { JOB_MAP, JOB_BUFS, JOB_APPLY, JOB_ITER, JOB_SOURCE };
@@ -282,6 +279,7 @@ int ppool__check_arg(const struct ppool *p, const char *fn, const void *arg, siz
 int ppool__check_item_size(const struct ppool *p, const char *fn, size_t index, size_t len);
 /* Validates fn against the pool's registry snapshot and state (under mu). */
 int ppool__check_submit(struct ppool *p, const char *fn);
+/* ---- owner.c ---- */
 /* The pid of this process, kept by an atfork handler (cheaper than getpid()). */
 int ppool__self(void);
 /* 0 when p is NULL or belongs to this process; else PPOOL_EINVAL with "pool
@@ -351,6 +349,9 @@ void ppool__land(struct ppool *p, ppool__job *j, size_t count);
 void ppool__fail_chunk(struct ppool *p, ppool__chunk *c, int status, const char *msg);
 /* Puts items back to be dispatched again (never loses them: fails them on ENOMEM). */
 void ppool__requeue(ppool__job *j, size_t first, size_t count, unsigned tries);
+/* The pool stops under its jobs: every chunk in flight is dropped, its items
+ * recorded as failed with `status` (ppool__fail_all then fails the rest). */
+void ppool__drop_inflight(struct ppool *p, int status);
 /* Frees a chunk that left flight and drops its job reference. */
 void ppool__chunk_done(struct ppool *p, ppool__chunk *c);
 
