@@ -189,15 +189,25 @@ static int is_ppool_var(const char *entry)
     return strncmp(entry, "PPOOL_", 6) == 0 && strchr(entry, '=');
 }
 
+static char dash_x[] = "-x"; /* the "-x" before each name export_ppool_vars allocates */
+
 /* Appends "-x NAME" for every PPOOL_* variable of the environment at argv[*k]; 0 or 1. */
 static int export_ppool_vars(char **argv, int *k)
 {
     for (char **e = environ; *e; e++) {
         if (!is_ppool_var(*e)) continue;
-        argv[(*k)++] = "-x";
+        argv[(*k)++] = dash_x;
         if (!(argv[(*k)++] = strndup(*e, (size_t)(strchr(*e, '=') - *e)))) return 1;
     }
     return 0;
+}
+
+/* Frees a command line of mpirun_argv and the names it allocated. */
+static void free_mpirun_argv(char **argv)
+{
+    for (int i = 1; argv[i]; i++)
+        if (argv[i - 1] == dash_x) free(argv[i]);
+    free(argv);
 }
 
 /* The command line of mpirun for `ranks` ranks of prog; NULL when out of memory. */
@@ -216,7 +226,7 @@ static char **mpirun_argv(int ranks, char **prog)
     argv[k++] = np;
     if (ranks > ppool_cpu_count()) argv[k++] = "--oversubscribe";
     if (export_ppool_vars(argv, &k)) {
-        free(argv);
+        free_mpirun_argv(argv);
         return NULL;
     }
     memcpy(argv + k, prog, nprog * sizeof *argv);
@@ -238,7 +248,7 @@ static int run_mpi(const struct request *r)
         return 1;
     }
     int rc = exec_or_status(argv, "mpirun", " (set PPOOL_MPIRUN to Open MPI's mpirun)");
-    free(argv);
+    free_mpirun_argv(argv);
     return rc;
 }
 

@@ -21,13 +21,13 @@ pc="$work/prefix/lib/pkgconfig"
 [ -d "$pc" ] || pc=$(dirname "$(find "$work/prefix" -name ppool.pc | head -n 1)")
 export PKG_CONFIG_PATH="$pc"
 libdir=$(pkg-config --variable=libdir ppool)
-cc -o "$work/consumer-pc" "$here/consumer.c" $(pkg-config --cflags --libs ppool) -pthread -Wl,-rpath,"$libdir"
+cc ${CFLAGS:-} -o "$work/consumer-pc" "$here/consumer.c" $(pkg-config --cflags --libs ppool) -pthread -Wl,-rpath,"$libdir"
 "$work/consumer-pc"
 if [ -n "$mpiexec" ]; then
   echo "== under mpirun -n 4, and ppool_open_comm on 3 of 5 ranks"
   "$mpiexec" -n 4 "$work/cm/consumer" | grep "ok on mpi"
   "$mpiexec" -n 5 "$work/cm/comm_consumer" | grep "test_comm: ok"
-  cc -o "$work/comm-pc" -I"$here/.." "$here/../mpi/test_comm.c" $(pkg-config --cflags --libs ppool) \
+  cc ${CFLAGS:-} -o "$work/comm-pc" -I"$here/.." "$here/../mpi/test_comm.c" $(pkg-config --cflags --libs ppool) \
     -pthread -Wl,-rpath,"$libdir"
   "$mpiexec" -n 5 "$work/comm-pc" | grep "test_comm: ok"
 fi
