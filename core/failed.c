@@ -38,7 +38,7 @@ static int by_first(const void *a, const void *b)
 static size_t report(ppool__frange *f, size_t n, size_t lost, size_t *index, int *status,
                      size_t cap)
 {
-    qsort(f, n, sizeof *f, by_first);
+    if (n) qsort(f, n, sizeof *f, by_first);
     size_t total = lost, k = 0;
     for (size_t i = 0; i < n; i++) {
         total += f[i].count;
