@@ -40,11 +40,11 @@ check: build
 ASAN_DIR = $(abspath $(BUILD))-asan
 TSAN_DIR = $(abspath $(BUILD))-tsan
 ASAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer
-ASAN_ENV = CFLAGS="$(ASAN_FLAGS)" \
+ASAN_ENV = CFLAGS="$(ASAN_FLAGS)" FFLAGS="$(ASAN_FLAGS)" \
   ASAN_OPTIONS=handle_segv=0:detect_leaks=1:fast_unwind_on_malloc=0:log_path=$(ASAN_DIR)/reports/asan \
   LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:log_path=$(ASAN_DIR)/reports/ubsan
-TSAN_ENV = CFLAGS=-fsanitize=thread \
+TSAN_ENV = CFLAGS=-fsanitize=thread FFLAGS=-fsanitize=thread \
   TSAN_OPTIONS=handle_segv=0:halt_on_error=1:second_deadlock_stack=1:suppressions=$(CURDIR)/tests/tsan.supp:log_path=$(TSAN_DIR)/reports/tsan
 # $(call san_ctest,DIR,ENV): ctest in DIR under ENV, then fails on any report.
 san_ctest = cd $(1) && rm -rf reports && mkdir reports && { env $(2) ctest --output-on-failure -j2 --timeout 300; \
@@ -53,13 +53,13 @@ san_ctest = cd $(1) && rm -rf reports && mkdir reports && { env $(2) ctest --out
 
 check-asan: deps
 	cmake -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=Debug -DPPOOL_BUILD_BENCH=OFF \
-	  -DCMAKE_C_FLAGS="$(ASAN_FLAGS)" >/dev/null
+	  -DCMAKE_C_FLAGS="$(ASAN_FLAGS)" -DCMAKE_Fortran_FLAGS="$(ASAN_FLAGS)" >/dev/null
 	cmake --build $(ASAN_DIR) -j$(JOBS)
 	$(call san_ctest,$(ASAN_DIR),$(ASAN_ENV))
 
 check-tsan: deps
 	cmake -S . -B $(TSAN_DIR) -DCMAKE_BUILD_TYPE=Debug -DPPOOL_BUILD_BENCH=OFF \
-	  -DCMAKE_C_FLAGS="-fsanitize=thread" >/dev/null
+	  -DCMAKE_C_FLAGS="-fsanitize=thread" -DCMAKE_Fortran_FLAGS="-fsanitize=thread" >/dev/null
 	cmake --build $(TSAN_DIR) -j$(JOBS)
 	$(call san_ctest,$(TSAN_DIR),$(TSAN_ENV))
 
