@@ -133,6 +133,7 @@ program test_fortran
   call options()
   call spawned()
   if (.not. served) print '("test_fortran: ok on ", a)', on
+  if (allocated(on)) deallocate(on) ! the main program's variables are never freed otherwise
 
 contains
 
@@ -264,7 +265,11 @@ contains
     integer(c_int64_t) :: big
     real(c_double) :: three(3)
     character(len=8) :: s
-    words = [ppool_buf("hello"), ppool_buf(""), ppool_buf("Fortran 2018"), ppool_buf("a"//achar(0)//"b")]
+    ! element by element: gfortran 12 leaks an array constructor of types with allocatable parts
+    words(1)%data = "hello"
+    words(2)%data = ""
+    words(3)%data = "Fortran 2018"
+    words(4)%data = "a"//achar(0)//"b"
     call check(ppool_map_bufs(pool, "upper", words, up) == 0, "map_bufs")
     call check(up(1)%data == "HELLO" .and. len(up(2)%data) == 0, "upper bytes")
     call check(up(3)%data == "FORTRAN 2018" .and. up(4)%data == "A"//achar(0)//"B", "any bytes")
