@@ -63,6 +63,13 @@ def _outcome(code, payload, local_error=None):
         return (False, _mpp.MaybeEncodingError(e, "a result of %d bytes" % len(payload)))
 
 
+def _callback_failed():
+    """A callback raised: said on stderr; its result is ready all the same and the pool goes on
+    (multiprocessing's result handler would die, and every later result with it)."""
+    sys.stderr.write("ppool: a callback raised (its result is ready all the same):\n"
+                     + traceback.format_exc())
+
+
 class _Cache(dict):
     """The results in flight, by job; join() waits for it to empty."""
 
@@ -127,6 +134,8 @@ class ApplyResult(_mpp.ApplyResult):
                 self._callback(self._value)
             if self._error_callback and not self._success:
                 self._error_callback(self._value)
+        except BaseException:
+            _callback_failed()
         finally:
             self._event.set()
             self._cache.drop(self._job)
@@ -174,6 +183,8 @@ class MapResult(ApplyResult, _mpp.MapResult):
                 self._callback(self._value)
             if not self._success and self._error_callback:
                 self._error_callback(self._value)
+        except BaseException:
+            _callback_failed()
         finally:
             self._event.set()
             self._cache.drop(self._job)
@@ -361,6 +372,7 @@ class _Core:
         self.cache.wait_empty()
         for it in list(self.iters):
             it._drain()
+        self.engine.close()
         self.engine.join()
         self.joined = True
         self.stop_handler()
@@ -388,8 +400,7 @@ def _handle_results(engine, cache):
                         break
                     result._set(i, obj)
             except BaseException:
-                sys.stderr.write("ppool: a callback raised (its result is ready all the same):\n")
-                traceback.print_exc()
+                _callback_failed()
 
 
 _live = weakref.WeakSet()  # every pool's _Core not yet terminated or joined
@@ -580,9 +591,8 @@ class Pool:
 
     def close(self):
         """No more work; the workers leave once the outstanding work is done (join())."""
-        if self._state == RUN:
-            self._state = CLOSE
-            self._core.engine.close()
+        if self._state == RUN:  # ppool_close waits for join(): a map_async's thread may
+            self._state = CLOSE  # not have handed its chunks to ppool yet
 
     def terminate(self):
         """Stops the workers at once; outstanding work is not done."""

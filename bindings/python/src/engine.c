@@ -139,14 +139,16 @@ static PyObject *item_outcome(const ppool_buf *out, int code, const char *msg)
     return Py_BuildValue("(is)", code, msg);
 }
 
-/* Codes of the failed items of the calling thread's last map (0 elsewhere). */
-static int *failed_codes(ppool *p, size_t n)
+/* Codes of the failed items of the calling thread's last map, whose call
+ * returned rc: all of them rc when none is listed (the map never ran). */
+static int *failed_codes(ppool *p, size_t n, int rc)
 {
     int *code = calloc(n ? n : 1, sizeof *code);
     size_t *idx = malloc((n ? n : 1) * sizeof *idx);
     int *st = malloc((n ? n : 1) * sizeof *st);
     size_t k = code && idx && st ? ppool_map_failed(p, idx, st, n) : 0;
     for (size_t i = 0; i < k && i < n; i++) code[idx[i]] = st[i];
+    for (size_t i = 0; code && k == 0 && i < n; i++) code[i] = rc;
     free(idx);
     free(st);
     return code;
@@ -200,7 +202,7 @@ static PyObject *engine_map(ppx_engine *self, PyObject *items)
         rc = ppool_map_bufs(p, PPX_TASK, in, n, out);
         if (rc) {
             snprintf(first, sizeof first, "%s", ppool_errmsg(p));
-            code = failed_codes(p, n);
+            code = failed_codes(p, n, rc);
         }
         PyEval_RestoreThread(ts);
         res = map_outcomes(out, n, code, first);
