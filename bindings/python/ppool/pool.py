@@ -361,8 +361,7 @@ class _Core:
         for r in list(self.cache.values()):
             r._abandon()
         self.engine.terminate()
-        self.stop_handler()
-        self.engine.free()
+        self.stop_handler()  # the engine is freed with its last reference (a map's thread)
 
     def join(self):
         if self.terminated or self.joined:
@@ -376,7 +375,6 @@ class _Core:
         self.engine.join()
         self.joined = True
         self.stop_handler()
-        self.engine.free()
 
 
 def _handle_results(engine, cache):

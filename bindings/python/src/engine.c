@@ -34,11 +34,14 @@ static ppool_opts opts_of(int workers, const Py_buffer *initarg, unsigned maxtas
     return o;
 }
 
+/* Frees the pool (terminating it if it runs). Never on its own dispatcher,
+ * inside its source (an Engine whose last reference an imap's input held):
+ * that thread holds the pool's lock, so the pool is left to the process's end. */
 static void release_pool(ppx_engine *self)
 {
     ppool *p = self->pool;
     self->pool = NULL;
-    if (!p) return;
+    if (!p || ppx_in_source(p)) return;
     PyThreadState *ts = PyEval_SaveThread();
     ppool_free(p);
     PyEval_RestoreThread(ts);
@@ -96,8 +99,10 @@ static void engine_dealloc(ppx_engine *self)
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
+/* 0 when self's pool can take a call from this thread, else -1 with an exception. */
 static int need_pool(ppx_engine *self)
 {
+    if (ppx_reentry(self->pool)) return -1;
     if (self->pool) return 0;
     ppx_raise(PPOOL_ECLOSED, "the pool was released");
     return -1;
@@ -255,6 +260,7 @@ static PyObject *engine_next_done(ppx_engine *self, PyObject *arg)
 {
     double timeout = PyFloat_AsDouble(arg);
     if (timeout == -1.0 && PyErr_Occurred()) return NULL;
+    ppx_iter_reap();
     PyThreadState *ts = PyEval_SaveThread();
     ppx_done *all = ppx_doneq_take(&self->q, timeout);
     PyEval_RestoreThread(ts);
@@ -295,6 +301,7 @@ static PyObject *engine_imap(ppx_engine *self, PyObject *args)
 /* close(), join(), terminate(): the C calls, without the GIL. */
 static PyObject *lifecycle(ppx_engine *self, int (*call)(ppool *))
 {
+    if (ppx_reentry(self->pool)) return NULL;
     if (!self->pool) Py_RETURN_NONE;
     int rc;
     char msg[512] = "";

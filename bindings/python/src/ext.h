@@ -62,6 +62,13 @@ extern PyTypeObject ppx_EngineType;
 extern PyTypeObject ppx_IterType;
 /* Engine.imap(feeder, ordered): a new Iter on e's pool. */
 PyObject *ppx_iter_new(ppx_engine *e, PyObject *feeder, int ordered);
+/* -1 with RuntimeError when this thread runs p's source (an imap's input
+ * using its own pool would wait for itself), else 0. */
+int ppx_reentry(const ppool *p);
+/* 1 when this thread runs p's source now (then p cannot be freed here). */
+int ppx_in_source(const ppool *p);
+/* Frees iterators dropped inside a source (GIL held). */
+void ppx_iter_reap(void);
 
 /* ---- task.c: the worker side ---- */
 /* Registers PPX_TASK and PPX_INIT (once per process); 0 or -1 with an exception. */

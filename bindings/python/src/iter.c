@@ -10,76 +10,174 @@
 #define ppx_finalizing() _Py_IsFinalizing()
 #endif
 
-typedef struct ppx_iter {
-    PyObject_HEAD ppx_engine *engine;
+/* What ppool's source reads, apart from the Python object: an iterator
+ * dropped on its own pool's dispatcher (inside its source) outlives it. */
+typedef struct ppx_src {
+    struct ppx_src *next_dead; /* on the list freed later */
+    ppool *pool;               /* whose dispatcher calls the source */
     ppool_iter *it;
     PyObject *feeder; /* feeder() -> the next item's bytes, or None at the end */
     PyObject *cur;    /* the item ppool may read until the next source call */
     int ended;
+} ppx_src;
+
+typedef struct ppx_iter {
+    PyObject_HEAD ppx_engine *engine;
+    ppx_src *src;
 } ppx_iter;
+
+static __thread ppool *in_source; /* the pool whose source this thread runs now */
+static pthread_mutex_t dead_mu = PTHREAD_MUTEX_INITIALIZER;
+static ppx_src *dead; /* sources to free from an ordinary thread */
+
+int ppx_in_source(const ppool *p)
+{
+    return p && in_source == p;
+}
+
+int ppx_reentry(const ppool *p)
+{
+    if (!p || in_source != p) return 0;
+    PyErr_SetString(PyExc_RuntimeError, "ppool: the input of an imap must not use its own pool "
+                                        "(it runs on that pool's dispatcher)");
+    return -1;
+}
+
+/* Cyclic GC is held off while the feeder runs on the dispatcher, so no
+ * finalizer of the user's (a pool's, an iterator's) runs there. */
+static int gc_pause(void)
+{
+#if PY_VERSION_HEX >= 0x030A0000
+    return PyGC_Disable();
+#else
+    return 0;
+#endif
+}
+
+static void gc_resume(int was_enabled)
+{
+#if PY_VERSION_HEX >= 0x030A0000
+    if (was_enabled) PyGC_Enable();
+#endif
+}
+
+/* Asks the feeder for one item, with the GIL: 1, 0 at the end, -1 on error. */
+static int feed(ppx_src *s, const void **item, size_t *len)
+{
+    Py_CLEAR(s->cur);
+    PyObject *r = PyObject_CallNoArgs(s->feeder);
+    int rc = -1;
+    if (!r) {
+        PyErr_WriteUnraisable(s->feeder); /* the feeder catches what it can */
+    } else if (r == Py_None) {
+        s->ended = 1;
+        rc = 0;
+    } else if (PyBytes_Check(r)) {
+        s->cur = r;
+        r = NULL;
+        *item = PyBytes_AS_STRING(s->cur);
+        *len = (size_t)PyBytes_GET_SIZE(s->cur);
+        rc = 1;
+    }
+    Py_XDECREF(r);
+    return rc;
+}
 
 /* ppool's source, on its dispatcher thread (holding the pool's lock): takes
  * the GIL to ask the feeder for one item. Every thread that holds the GIL
  * releases it before it calls ppool, so this wait always ends. */
 static int source(void *user, const void **item, size_t *len)
 {
-    ppx_iter *self = user;
-    if (self->ended) return 0;
+    ppx_src *s = user;
+    if (s->ended) return 0;
     if (ppx_finalizing()) return -1;
     PyGILState_STATE g = PyGILState_Ensure();
-    Py_CLEAR(self->cur);
-    PyObject *r = PyObject_CallNoArgs(self->feeder);
-    int rc = -1;
-    if (!r) {
-        PyErr_WriteUnraisable(self->feeder); /* the feeder catches what it can */
-    } else if (r == Py_None) {
-        self->ended = 1;
-        rc = 0;
-    } else if (PyBytes_Check(r)) {
-        self->cur = r;
-        r = NULL;
-        *item = PyBytes_AS_STRING(self->cur);
-        *len = (size_t)PyBytes_GET_SIZE(self->cur);
-        rc = 1;
-    }
-    Py_XDECREF(r);
+    ppool *outer = in_source;
+    in_source = s->pool;
+    int gc = gc_pause();
+    int rc = s->ended ? 0 : feed(s, item, len);
+    gc_resume(gc);
+    in_source = outer;
     PyGILState_Release(g);
     return rc;
 }
 
+/* Frees a source: the C iterator first (its source is never called after). GIL held. */
+static void src_free(ppx_src *s)
+{
+    PyThreadState *ts = PyEval_SaveThread();
+    ppool_iter_free(s->it);
+    PyEval_RestoreThread(ts);
+    Py_CLEAR(s->cur);
+    Py_CLEAR(s->feeder);
+    PyMem_RawFree(s);
+}
+
+/* Frees the sources dropped on a dispatcher. GIL held. */
+static void reap_dead(void)
+{
+    pthread_mutex_lock(&dead_mu);
+    ppx_src *s = dead;
+    dead = NULL;
+    pthread_mutex_unlock(&dead_mu);
+    while (s) {
+        ppx_src *next = s->next_dead;
+        src_free(s);
+        s = next;
+    }
+}
+
+void ppx_iter_reap(void)
+{
+    if (dead) reap_dead();
+}
+
 PyObject *ppx_iter_new(ppx_engine *e, PyObject *feeder, int ordered)
 {
+    ppx_iter_reap();
     ppx_iter *self = PyObject_New(ppx_iter, &ppx_IterType);
-    if (!self) return NULL;
+    ppx_src *s = self ? PyMem_RawCalloc(1, sizeof *s) : NULL;
+    if (!s) {
+        Py_XDECREF(self);
+        return PyErr_NoMemory();
+    }
     Py_INCREF(e);
     Py_INCREF(feeder);
     self->engine = e;
-    self->feeder = feeder;
-    self->cur = NULL;
-    self->ended = 0;
+    self->src = s;
+    s->pool = e->pool;
+    s->feeder = feeder;
     char msg[512] = "";
-    ppool *p = e->pool;
     PyThreadState *ts = PyEval_SaveThread();
-    self->it = ppool_imap_source(p, PPX_TASK, source, self, ordered);
-    if (!self->it) snprintf(msg, sizeof msg, "%s", ppool_errmsg(p));
+    s->it = ppool_imap_source(s->pool, PPX_TASK, source, s, ordered);
+    if (!s->it) snprintf(msg, sizeof msg, "%s", ppool_errmsg(s->pool));
     PyEval_RestoreThread(ts);
-    if (self->it) return (PyObject *)self;
+    if (s->it) return (PyObject *)self;
     Py_DECREF(self);
     return ppx_raise(0, msg);
 }
 
-/* Frees the C iterator (the source is never called after), then the feeder. */
+/* Frees the source now, or, on its own pool's dispatcher (whose lock that
+ * thread holds), ends it and leaves it to an ordinary thread. */
 static void iter_release(ppx_iter *self)
 {
-    ppool_iter *it = self->it;
-    self->it = NULL;
-    if (it) {
-        PyThreadState *ts = PyEval_SaveThread();
-        ppool_iter_free(it);
-        PyEval_RestoreThread(ts);
+    ppx_src *s = self->src;
+    self->src = NULL;
+    if (!s) return;
+    if (in_source != s->pool || !s->it) {
+        if (s->it)
+            src_free(s);
+        else {
+            Py_CLEAR(s->feeder);
+            PyMem_RawFree(s);
+        }
+        return;
     }
-    Py_CLEAR(self->cur);
-    Py_CLEAR(self->feeder);
+    s->ended = 1;
+    pthread_mutex_lock(&dead_mu);
+    s->next_dead = dead;
+    dead = s;
+    pthread_mutex_unlock(&dead_mu);
 }
 
 static void iter_dealloc(ppx_iter *self)
@@ -122,7 +220,9 @@ static PyObject *iter_next_py(ppx_iter *self, PyObject *arg)
 {
     double timeout = arg == Py_None ? -1 : PyFloat_AsDouble(arg);
     if (timeout == -1.0 && PyErr_Occurred()) return NULL;
-    if (!self->it) return ppx_raise(PPOOL_EINVAL, "the iterator was closed");
+    ppx_iter_reap();
+    if (!self->src) return ppx_raise(PPOOL_EINVAL, "the iterator was closed");
+    if (ppx_reentry(self->src->pool)) return NULL;
     double deadline = timeout < 0 ? -1 : now() + timeout;
     for (;;) {
         double slice = PPX_SLICE, left = deadline < 0 ? slice : deadline - now();
@@ -130,7 +230,7 @@ static PyObject *iter_next_py(ppx_iter *self, PyObject *arg)
         size_t idx = 0;
         ppool_buf r = {0};
         char msg[512] = "";
-        int rc = next_slice(self->it, &idx, &r, slice, msg, sizeof msg);
+        int rc = next_slice(self->src->it, &idx, &r, slice, msg, sizeof msg);
         if (rc == 0)
             return Py_BuildValue("(niy#)", (Py_ssize_t)idx, 0, (const char *)r.data,
                                  (Py_ssize_t)r.len);

@@ -204,6 +204,19 @@ class NoHangs(unittest.TestCase):
                 self.assertEqual(c, [x * x for x in range(50)])
 
 
+class Chaining(unittest.TestCase):
+    def test_imap_over_another_pools_imap(self):
+        with ppool.Pool(2) as p, ppool.Pool(1) as q:
+            self.assertEqual(list(p.imap(square, q.imap(square, range(5)))),
+                             [x ** 4 for x in range(5)])
+
+    def test_imap_input_using_its_own_pool_is_an_error(self):
+        with ppool.Pool(2) as p:
+            it = p.imap(square, p.imap(square, range(3)))
+            self.assertRaisesRegex(RuntimeError, "must not use its own pool", next, it)
+            self.assertEqual(p.map(square, range(3)), [0, 1, 4])  # no deadlock
+
+
 class Sizes(unittest.TestCase):
     def test_cpu_count(self):
         self.assertGreaterEqual(ppool.cpu_count(), 1)
