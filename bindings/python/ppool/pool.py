@@ -177,6 +177,11 @@ class MapResult(ApplyResult, _mpp.MapResult):
         if self._number_left == 0:
             self._finish()
 
+    def _set_whole(self, values):
+        self._number_left = 0
+        self._value = values
+        self._finish()
+
     def _finish(self):
         try:
             if self._success and self._callback:
@@ -220,21 +225,28 @@ class IMapIterator(_mpp.IMapIterator):
     __next__ = next
 
     def _fetch(self, timeout):
+        """The next outcome: from the results ppool has ready, taken a batch at a time."""
+        self._fill(timeout)
+        return self._items.popleft()
+
+    def _fill(self, timeout):
+        """Appends the outcomes ppool has ready (waiting for one) to _items; StopIteration at the
+        end, TimeoutError (PoolError without a timeout) when none comes."""
         if self._done:
             raise StopIteration
         if self._abandoned:
             return self._never(timeout)
-        out = self._it.next(timeout)  # StopIteration at the end
-        if out is None:
+        batch = self._it.next(timeout)  # StopIteration at the end
+        if batch is None:
             raise TimeoutError
-        index, code, payload = out
-        success, value = _outcome(code, payload, self._errors.pop(index, None))
-        if value is _ABANDONED:
-            self._abandoned = True
-            return self._never(timeout)
-        if success and self._single:
-            value = value[0]
-        return success, value
+        for index, code, payload in batch:
+            success, value = _outcome(code, payload, self._errors.pop(index, None))
+            if value is _ABANDONED:
+                self._abandoned = True
+                break
+            self._items.append((success, value[0] if success and self._single else value))
+        if not self._items:
+            self._never(timeout)
 
     def _never(self, timeout):
         if timeout is None:
@@ -246,7 +258,7 @@ class IMapIterator(_mpp.IMapIterator):
         with self._lock:
             while not self._done and not self._abandoned:
                 try:
-                    self._items.append(self._fetch(None))
+                    self._fill(None)
                 except StopIteration:
                     self._done = True
                 except PoolError:
@@ -304,34 +316,41 @@ def _feeder(func, iterable, chunksize, errors):
     return feed
 
 
+def _chunk_items(func, mode, iterable, chunksize):
+    """The pickled chunks of a map, and the errors met making them (by chunk index)."""
+    batches = list(_batches(iterable, chunksize))
+    try:
+        head = _worker.prefix(mode, func)
+    except Exception as e:  # every chunk fails with it, as in multiprocessing
+        return [NOP_ITEM] * len(batches), {i: e for i in range(len(batches))}
+    items, errors = [], {}
+    for i, batch in enumerate(batches):
+        try:
+            items.append(head + pickle.dumps(batch, PROTOCOL))
+        except Exception as e:
+            errors[i] = e
+            items.append(NOP_ITEM)
+    return items, errors
+
+
 def _run_map(engine, job, func, mode, iterable, chunksize, nchunks):
     """A map_async's thread: pickles the chunks, runs them (ppool_map_bufs, without the GIL), and
-    posts the outcome of each of its nchunks chunks to the result handler. Always posts."""
-    sets = []
+    posts the outcome to the result handler: the whole list when every chunk succeeded, else
+    each chunk's (index, (success, value)). Always posts."""
     try:
-        batches = list(_batches(iterable, chunksize))
-        errors = {}
-        try:
-            head = _worker.prefix(mode, func)
-        except Exception as e:
-            head, errors = None, {i: e for i in range(len(batches))}
-        items = []
-        for i, batch in enumerate(batches):
-            try:
-                items.append(NOP_ITEM if head is None else head + pickle.dumps(batch, PROTOCOL))
-            except Exception as e:
-                errors[i] = e
-                items.append(NOP_ITEM)
+        items, errors = _chunk_items(func, mode, iterable, chunksize)
         try:
             outs = engine.map(items)
         except _ppool.EngineError as e:
             outs = [(e.args[0], e.args[1])] * len(items)
-        for i, out in enumerate(outs):
-            code, payload = (0, out) if isinstance(out, bytes) else out
-            sets.append((i, _outcome(code, payload, errors.get(i))))
+        sets = [_outcome(0, out, errors.get(i)) if type(out) is bytes
+                else _outcome(out[0], out[1]) for i, out in enumerate(outs)]
+        if all(ok for ok, _ in sets):
+            engine.post(job, ("whole", list(itertools.chain.from_iterable(v for _, v in sets))))
+            return
+        engine.post(job, list(enumerate(sets)))
     except BaseException as e:  # whatever happens, the result must become ready
-        sets = [(i, (False, e)) for i in range(nchunks)]
-    engine.post(job, sets)
+        engine.post(job, [(i, (False, e)) for i in range(nchunks)])
 
 
 class _Core:
@@ -388,6 +407,9 @@ def _handle_results(engine, cache):
             if result is None:
                 continue
             try:
+                if code is None and type(payload) is tuple:  # a map that fully succeeded
+                    result._set_whole(payload[1])
+                    continue
                 if code is None:  # a map's chunks, posted by its thread
                     outcomes = payload
                 else:

@@ -15,6 +15,14 @@
 #define PPX_STOP     "\0ppool.stop"
 #define PPX_STOP_LEN 11
 
+/* An imap asks its input for up to PPX_AHEAD items at once (one GIL
+ * acquisition on ppool's dispatcher), for at most PPX_AHEAD_SECONDS. */
+#define PPX_AHEAD         64
+#define PPX_AHEAD_SECONDS 0.0005
+
+/* Results an imap's next() takes from ppool at once, when they are ready. */
+#define PPX_BATCH 256
+
 /* Seconds a blocking wait sleeps in C before it looks for signals (Ctrl-C). */
 #define PPX_SLICE 0.1
 

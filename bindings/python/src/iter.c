@@ -1,4 +1,5 @@
 /* iter.c: _ppool.Iter, an imap whose items a Python feeder makes only as workers need them. */
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -17,8 +18,12 @@ typedef struct ppx_src {
     ppool *pool;               /* whose dispatcher calls the source */
     ppool_iter *it;
     PyObject *feeder; /* feeder() -> the next item's bytes, or None at the end */
-    PyObject *cur;    /* the item ppool may read until the next source call */
-    int ended;
+    /* Items asked for ahead, with the GIL, handed out one per source call
+     * without it; each stays referenced until the next refill. */
+    PyObject *ahead[PPX_AHEAD];
+    int n, pos;
+    int fed;   /* the feeder said: 0 more to come, 1 the end, -1 an error */
+    int ended; /* closed: the source ends now */
 } ppx_src;
 
 typedef struct ppx_iter {
@@ -61,45 +66,68 @@ static void gc_resume(int was_enabled)
 #endif
 }
 
-/* Asks the feeder for one item, with the GIL: 1, 0 at the end, -1 on error. */
-static int feed(ppx_src *s, const void **item, size_t *len)
+static double now(void)
 {
-    Py_CLEAR(s->cur);
-    PyObject *r = PyObject_CallNoArgs(s->feeder);
-    int rc = -1;
-    if (!r) {
-        PyErr_WriteUnraisable(s->feeder); /* the feeder catches what it can */
-    } else if (r == Py_None) {
-        s->ended = 1;
-        rc = 0;
-    } else if (PyBytes_Check(r)) {
-        s->cur = r;
-        r = NULL;
-        *item = PyBytes_AS_STRING(s->cur);
-        *len = (size_t)PyBytes_GET_SIZE(s->cur);
-        rc = 1;
-    }
-    Py_XDECREF(r);
-    return rc;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* ppool's source, on its dispatcher thread (holding the pool's lock): takes
- * the GIL to ask the feeder for one item. Every thread that holds the GIL
- * releases it before it calls ppool, so this wait always ends. */
-static int source(void *user, const void **item, size_t *len)
+/* Drops the items handed out so far. GIL held. */
+static void drop_ahead(ppx_src *s)
 {
-    ppx_src *s = user;
-    if (s->ended) return 0;
-    if (ppx_finalizing()) return -1;
+    for (int i = 0; i < s->n; i++) Py_CLEAR(s->ahead[i]);
+    s->n = s->pos = 0;
+}
+
+/* Asks the feeder, with the GIL, for up to PPX_AHEAD items, and for no more
+ * once PPX_AHEAD_SECONDS went by (a slow input holds the dispatcher little). */
+static void refill(ppx_src *s)
+{
+    drop_ahead(s);
+    double until = now() + PPX_AHEAD_SECONDS;
+    while (s->n < PPX_AHEAD && !s->fed && (s->n == 0 || now() < until)) {
+        PyObject *r = PyObject_CallNoArgs(s->feeder);
+        if (r && PyBytes_Check(r)) {
+            s->ahead[s->n++] = r;
+            continue;
+        }
+        if (!r) PyErr_WriteUnraisable(s->feeder); /* the feeder catches what it can */
+        s->fed = r == Py_None ? 1 : -1;
+        Py_XDECREF(r);
+    }
+}
+
+/* Refills with the GIL, never running a finalizer of the user's here. */
+static void refill_locked(ppx_src *s)
+{
     PyGILState_STATE g = PyGILState_Ensure();
     ppool *outer = in_source;
     in_source = s->pool;
     int gc = gc_pause();
-    int rc = s->ended ? 0 : feed(s, item, len);
+    if (!s->ended) refill(s);
     gc_resume(gc);
     in_source = outer;
     PyGILState_Release(g);
-    return rc;
+}
+
+/* ppool's source, on its dispatcher thread (holding the pool's lock): the
+ * next item asked for ahead, refilled with the GIL when none is left. Every
+ * thread that holds the GIL releases it before it calls ppool, so the wait
+ * for the GIL always ends. */
+static int source(void *user, const void **item, size_t *len)
+{
+    ppx_src *s = user;
+    if (s->ended) return 0;
+    if (s->pos == s->n && !s->fed) {
+        if (ppx_finalizing()) return -1;
+        refill_locked(s);
+    }
+    if (s->ended || s->pos == s->n) return s->ended || s->fed > 0 ? 0 : -1;
+    PyObject *b = s->ahead[s->pos++];
+    *item = PyBytes_AS_STRING(b);
+    *len = (size_t)PyBytes_GET_SIZE(b);
+    return 1;
 }
 
 /* Frees a source: the C iterator first (its source is never called after). GIL held. */
@@ -108,7 +136,7 @@ static void src_free(ppx_src *s)
     PyThreadState *ts = PyEval_SaveThread();
     ppool_iter_free(s->it);
     PyEval_RestoreThread(ts);
-    Py_CLEAR(s->cur);
+    drop_ahead(s);
     Py_CLEAR(s->feeder);
     PyMem_RawFree(s);
 }
@@ -187,13 +215,6 @@ static void iter_dealloc(ppx_iter *self)
     PyObject_Free(self);
 }
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* ppool_iter_next says PPOOL_ETIMEDOUT both for a wait that timed out and
  * for an item past its task_timeout; only the first says "no result within". */
 static int wait_timed_out(int rc, const char *msg)
@@ -201,21 +222,65 @@ static int wait_timed_out(int rc, const char *msg)
     return rc == PPOOL_ETIMEDOUT && strstr(msg, "'" PPX_TASK "': no result within") == msg;
 }
 
-/* One ppool_iter_next without the GIL, at most `slice` seconds. */
-static int next_slice(ppool_iter *it, size_t *idx, ppool_buf *r, double slice, char *msg,
-                      size_t cap)
+/* One outcome taken without the GIL: a copy of its result, or of its message. */
+typedef struct ppx_out {
+    Py_ssize_t idx;
+    int rc;
+    char *data;
+    size_t len;
+} ppx_out;
+
+/* Takes up to `cap` outcomes without the GIL: the first waits up to `slice`
+ * seconds, the others are those ready now. *stop is the code that ended
+ * the batch early (PPOOL_EDONE, or the wait's PPOOL_ETIMEDOUT), else 0. */
+static size_t take_batch(ppool_iter *it, ppx_out *out, size_t cap, double slice, int *stop)
 {
+    size_t k = 0;
+    *stop = 0;
     PyThreadState *ts = PyEval_SaveThread();
-    int rc = ppool_iter_next(it, idx, r, slice);
-    if (rc && rc != PPOOL_EDONE) snprintf(msg, cap, "%s", ppool_errmsg(NULL));
+    while (k < cap) {
+        size_t idx = 0;
+        ppool_buf r = {0};
+        int rc = ppool_iter_next(it, &idx, &r, k ? 0 : slice);
+        const char *msg = rc ? ppool_errmsg(NULL) : NULL;
+        if (rc == PPOOL_EDONE || (rc && wait_timed_out(rc, msg))) {
+            *stop = rc;
+            break;
+        }
+        size_t len = rc ? strlen(msg) : r.len;
+        char *copy = malloc(len ? len : 1);
+        if (!copy) break; /* that outcome is lost: the caller sees no memory */
+        if (len) memcpy(copy, rc ? msg : r.data, len);
+        out[k++] = (ppx_out){(Py_ssize_t)idx, rc, copy, len};
+    }
     PyEval_RestoreThread(ts);
-    return rc;
+    return k;
 }
 
-/* next(timeout): (index, 0, bytes) or (index, code, message) for the next
- * result, None when `timeout` seconds (None: forever) passed first;
- * StopIteration at the end. Waits in slices, so Ctrl-C raises
- * KeyboardInterrupt. */
+/* The list of (index, 0, bytes) or (index, code, message); frees the copies. */
+static PyObject *batch_list(ppx_out *out, size_t k)
+{
+    PyObject *list = PyList_New((Py_ssize_t)k);
+    for (size_t i = 0; i < k; i++) {
+        PyObject *o = !list       ? NULL
+                      : out[i].rc ? Py_BuildValue("(nis#)", out[i].idx, out[i].rc, out[i].data,
+                                                  (Py_ssize_t)out[i].len)
+                                  : Py_BuildValue("(niy#)", out[i].idx, 0, out[i].data,
+                                                  (Py_ssize_t)out[i].len);
+        free(out[i].data);
+        if (!list) continue;
+        if (!o)
+            Py_CLEAR(list);
+        else
+            PyList_SET_ITEM(list, (Py_ssize_t)i, o);
+    }
+    return list;
+}
+
+/* next(timeout): a list of the outcomes ready, at least one, each
+ * (index, 0, bytes) or (index, code, message); None when `timeout` seconds
+ * (None: forever) passed first; StopIteration at the end. Waits in slices,
+ * so Ctrl-C raises KeyboardInterrupt. */
 static PyObject *iter_next_py(ppx_iter *self, PyObject *arg)
 {
     double timeout = arg == Py_None ? -1 : PyFloat_AsDouble(arg);
@@ -224,21 +289,18 @@ static PyObject *iter_next_py(ppx_iter *self, PyObject *arg)
     if (!self->src) return ppx_raise(PPOOL_EINVAL, "the iterator was closed");
     if (ppx_reentry(self->src->pool)) return NULL;
     double deadline = timeout < 0 ? -1 : now() + timeout;
+    ppx_out out[PPX_BATCH];
     for (;;) {
         double slice = PPX_SLICE, left = deadline < 0 ? slice : deadline - now();
         if (left < slice) slice = left > 0 ? left : 0;
-        size_t idx = 0;
-        ppool_buf r = {0};
-        char msg[512] = "";
-        int rc = next_slice(self->src->it, &idx, &r, slice, msg, sizeof msg);
-        if (rc == 0)
-            return Py_BuildValue("(niy#)", (Py_ssize_t)idx, 0, (const char *)r.data,
-                                 (Py_ssize_t)r.len);
-        if (rc == PPOOL_EDONE) {
+        int stop;
+        size_t k = take_batch(self->src->it, out, PPX_BATCH, slice, &stop);
+        if (k) return batch_list(out, k);
+        if (stop == PPOOL_EDONE) {
             PyErr_SetNone(PyExc_StopIteration);
             return NULL;
         }
-        if (!wait_timed_out(rc, msg)) return Py_BuildValue("(nis)", (Py_ssize_t)idx, rc, msg);
+        if (!stop) return PyErr_NoMemory();
         if (PyErr_CheckSignals()) return NULL;
         if (deadline >= 0 && now() >= deadline) Py_RETURN_NONE;
     }
