@@ -29,6 +29,12 @@ awk '
     for (k in w1) printf "%-22s %13.0f %8.2f %9.3f %8.2f %9.3f %8.2f\n", k, w1[k], w1["ppool"]/w1[k], w2[k], w2["ppool"]/w2[k], w3[k], w3["ppool"]/w3[k]
   }' "$log"
 rm -f "$log"
+# The Python package against multiprocessing.Pool, when it is built.
+if [ -n "$py" ] && [ -d "$build/bindings/python/ppool" ]; then
+  echo
+  PYTHONPATH="$build/bindings/python" "$py" "$here/python/pool_bench.py" "$workers" "$reps" ||
+    echo "# bench/python/pool_bench.py failed"
+fi
 # The MPI side by side (W1c1, W3, W4 under mpirun), when MPI is installed.
 if command -v mpirun >/dev/null; then
   echo
