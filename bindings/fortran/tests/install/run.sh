@@ -33,7 +33,7 @@ pc="$work/prefix/lib/pkgconfig"
 [ -d "$pc" ] || pc=$(dirname "$(find "$work/prefix" -name ppool-fortran.pc | head -n 1)")
 export PKG_CONFIG_PATH="$pc"
 libdir=$(pkg-config --variable=libdir ppool-fortran)
-(cd "$work" && "$fc" ${FFLAGS} -o consumer-pc "$here/consumer.f90" $(pkg-config --cflags --libs ppool-fortran) \
+(cd "$work" && "$fc" ${FFLAGS:-} -o consumer-pc "$here/consumer.f90" $(pkg-config --cflags --libs ppool-fortran) \
   -Wl,-rpath,"$libdir")
 ok "$work/consumer-pc" local
 if [ -n "$mpiexec" ]; then
