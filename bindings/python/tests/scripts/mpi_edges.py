@@ -1,5 +1,5 @@
 """mpi_edges.py: what differs on MPI ranks, under `mpirun -n 3 python3 -m ppool mpi_edges.py`:
-sizes capped at the worker ranks, one pool at a time, a task_timeout, the ranks' own processes."""
+sizes capped at the worker ranks, one pool at a time, no pool in a task, a task_timeout."""
 import os
 import time
 
@@ -16,10 +16,19 @@ def nap(seconds):
     return seconds
 
 
+def nested(_):
+    Pool(1)
+
+
 def main():
     with Pool(8) as pool:  # capped at the 2 worker ranks
         assert pool._processes == 2 and pool._transport == "mpi", pool
         assert os.getpid() not in pool.map(pid, range(6), chunksize=1)
+        try:
+            pool.apply(nested, (0,))
+            raise AssertionError("a task opened a pool on a worker rank")
+        except RuntimeError as e:
+            assert "MPI worker rank" in str(e), e
         try:
             Pool(1)
             raise AssertionError("a second MPI pool opened")
