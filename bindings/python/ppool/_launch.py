@@ -69,6 +69,9 @@ def before_pool():
     """Pool() is about to open: refused while a worker rank imports the script; on a worker
     rank of a plain `mpirun python3 script.py`, serves the master's pools until it is done,
     then leaves the program (SystemExit(0))."""
+    if _role == "worker":
+        raise RuntimeError("ppool: a task on an MPI worker rank cannot open a pool (the ranks "
+                           "are rank 0's workers)")
     if _role == "importing":
         raise RuntimeError(
             "ppool: the script opened a Pool while an MPI worker rank imported it (as "
@@ -96,6 +99,8 @@ def at_exit():
 
 def _serve_until_stopped():
     """A worker rank: serves each pool rank 0 opens until rank 0 says it is done."""
+    global _role
+    _role = "worker"
     while True:
         try:
             if _ppool.serve():

@@ -1,5 +1,6 @@
 """_worker.py: the item format, and what runs in a worker: one pickled call per item, the initializer."""
 import itertools
+import os
 import pickle
 import sys
 import traceback
@@ -65,8 +66,18 @@ def run(item):
         flush()
 
 
+def _name_process():
+    """multiprocessing.current_process() in a worker says so, as in multiprocessing's workers."""
+    try:
+        import multiprocessing.process
+        multiprocessing.process.current_process().name = "PoolWorker-%d" % os.getpid()
+    except Exception:
+        pass
+
+
 def init(arg):
     """Runs the pool's initializer in a new worker; None, or what went wrong, in one line."""
+    _name_process()
     try:
         if arg[:1] == b"M":  # by memory: a forked worker
             found = inherited.get(int(arg[1:]))

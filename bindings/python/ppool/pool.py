@@ -362,6 +362,7 @@ class _Core:
         self.cache = _Cache()
         self.iters = weakref.WeakSet()
         self.terminated = False
+        self.closed = False
         self.joined = False
         self.handler = threading.Thread(target=_handle_results, args=(engine, self.cache),
                                         name="ppool-results", daemon=True)
@@ -377,6 +378,7 @@ class _Core:
         if self.terminated:
             return
         self.terminated = True
+        _live.discard(self)
         for r in list(self.cache.values()):
             r._abandon()
         self.engine.terminate()
@@ -393,6 +395,7 @@ class _Core:
         self.engine.close()
         self.engine.join()
         self.joined = True
+        _live.discard(self)
         self.stop_handler()
 
 
@@ -438,6 +441,18 @@ def _terminate_all():
     _launch.at_exit()
 
 
+def _one_mpi_pool():
+    """Ranks serve one pool at a time: a pool that was closed is joined first (its ranks finish
+    its work), one still running is an error (the new pool would wait for its ranks)."""
+    for core in list(_live):
+        if core.engine.transport != "mpi":
+            continue
+        if not core.closed:
+            raise PoolError("under MPI a rank serves one pool at a time: close, terminate or "
+                            "join the open pool before opening another")
+        core.join()
+
+
 class Pool:
     """multiprocessing.Pool on ppool: forked local workers, or MPI ranks under
     `mpirun -n N python3 -m ppool script.py`. Beyond multiprocessing: task_timeout (seconds a
@@ -466,6 +481,8 @@ class Pool:
         self._state = RUN
 
     def _open(self, processes, initializer, initargs, maxtasks, task_timeout, retries):
+        if _launch.mpi_world():
+            _one_mpi_pool()
         workers = _launch.workers_for(processes)
         key, initarg = None, b""
         if initializer is not None:
@@ -613,6 +630,7 @@ class Pool:
         """No more work; the workers leave once the outstanding work is done (join())."""
         if self._state == RUN:  # ppool_close waits for join(): a map_async's thread may
             self._state = CLOSE  # not have handed its chunks to ppool yet
+            self._core.closed = True
 
     def terminate(self):
         """Stops the workers at once; outstanding work is not done."""
