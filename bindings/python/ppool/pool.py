@@ -206,7 +206,7 @@ class IMapIterator(_mpp.IMapIterator):
         self._errors = errors  # index -> exception met in the master making that item
         self._single = single  # chunksize 1: each result is a list of one
         self._lock = threading.Lock()
-        self._items = collections.deque()  # results join() took ahead of the reader
+        self._items = collections.deque()  # outcomes taken, not read yet
         self._done = False
         self._abandoned = False
         pool._core.iters.add(self)
@@ -236,7 +236,12 @@ class IMapIterator(_mpp.IMapIterator):
             raise StopIteration
         if self._abandoned:
             return self._never(timeout)
-        batch = self._it.next(timeout)  # StopIteration at the end
+        try:
+            batch = self._it.next(timeout)
+        except StopIteration:  # the end: nothing more to ask the pool for
+            self._done = True
+            self._pool = None
+            raise
         if batch is None:
             raise TimeoutError
         for index, code, payload in batch:

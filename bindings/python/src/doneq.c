@@ -68,7 +68,9 @@ void ppx_doneq_clear(ppx_doneq *q)
     ppx_done *d = ppx_doneq_take(q, 0);
     while (d) {
         ppx_done *next = d->next;
+        PyThreadState *ts = PyEval_SaveThread(); /* it takes the pool's lock */
         ppool_async_free(d->a);
+        PyEval_RestoreThread(ts);
         Py_XDECREF(d->obj);
         PyMem_RawFree(d);
         d = next;

@@ -164,7 +164,10 @@ PyObject *ppx_iter_new(ppx_engine *e, PyObject *feeder, int ordered)
 {
     ppx_iter_reap();
     ppx_iter *self = PyObject_New(ppx_iter, &ppx_IterType);
-    ppx_src *s = self ? PyMem_RawCalloc(1, sizeof *s) : NULL;
+    if (!self) return NULL;
+    self->engine = NULL; /* so the dealloc of a failed start frees nothing unset */
+    self->src = NULL;
+    ppx_src *s = PyMem_RawCalloc(1, sizeof *s);
     if (!s) {
         Py_XDECREF(self);
         return PyErr_NoMemory();
