@@ -30,6 +30,12 @@ ppool_async *ppool_apply_async(ppool *p, const char *fn, const void *arg, size_t
 ppool_async *ppool_map_async(ppool *p, const char *fn, const void *in, size_t n, size_t in_size,
                              void *out, size_t out_size)
 {
+    return ppool_map_async_chunked(p, fn, in, n, in_size, out, out_size, 0);
+}
+
+ppool_async *ppool_map_async_chunked(ppool *p, const char *fn, const void *in, size_t n,
+                                     size_t in_size, void *out, size_t out_size, size_t chunksize)
+{
     if (ppool__check_array(p, fn, in, n, in_size, out, out_size)) return NULL;
     int rc;
     ppool__job *j = ppool__job_open(p, JOB_MAP, fn, &rc);
@@ -39,12 +45,16 @@ ppool_async *ppool_map_async(ppool *p, const char *fn, const void *in, size_t n,
     j->n = n;
     j->out = out;
     j->out_size = out_size;
+    if (chunksize) j->chunksize = chunksize;
     return (ppool_async *)ppool__handle_submit(j);
 }
 
-/* Waits under the lock for the job to finish; 0 or PPOOL_ETIMEDOUT. */
-static int wait_locked(ppool__job *j, double timeout)
+/* Waits under the lock for the job to finish; 0, PPOOL_ETIMEDOUT, or
+ * PPOOL_EINVAL on the dispatcher thread (it would wait for itself). */
+static int wait_locked(ppool__job *j, double timeout, const char *what)
 {
+    if (!ppool__job_done(j) && timeout != 0 && ppool__on_dispatcher(j->pool, what))
+        return PPOOL_EINVAL;
     double deadline = ppool__deadline(timeout);
     while (!ppool__job_done(j))
         if (ppool__cond_wait(j->pool, &j->cond, deadline) == PPOOL_ETIMEDOUT && !ppool__job_done(j))
@@ -61,7 +71,7 @@ int ppool_async_wait(ppool_async *a, double timeout)
         ppool__check_timeout(j->pool, "ppool_async_wait", timeout))
         return PPOOL_EINVAL;
     pthread_mutex_lock(&j->pool->mu);
-    int rc = wait_locked(j, timeout);
+    int rc = wait_locked(j, timeout, "ppool_async_wait");
     pthread_mutex_unlock(&j->pool->mu);
     return rc;
 }
@@ -86,7 +96,7 @@ int ppool_async_get(ppool_async *a, ppool_buf *result, double timeout)
         ppool__check_timeout(j->pool, "ppool_async_get", timeout))
         return PPOOL_EINVAL;
     pthread_mutex_lock(&j->pool->mu);
-    int rc = wait_locked(j, timeout);
+    int rc = wait_locked(j, timeout, "ppool_async_get");
     if (rc == 0) {
         rc = j->status;
         if (rc)

@@ -41,16 +41,32 @@ const char *ppool_errname(int err)
     }
 }
 
+/* Records the calling thread's message about p; `keep` also copies it into
+ * the pool, for other threads (a torn read there is only text). */
+static int vfail(const ppool *p, int keep, int err, const char *fmt, va_list ap)
+{
+    vsnprintf(tl_msg, sizeof tl_msg, fmt, ap);
+    tl_pool = p;
+    if (p && keep) ppool__strlcpy(((ppool *)p)->errmsg, tl_msg, sizeof p->errmsg);
+    ppool__debug("error %s: %s", ppool_errname(err), tl_msg);
+    return err;
+}
+
 int ppool__fail(const ppool *p, int err, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(tl_msg, sizeof tl_msg, fmt, ap);
+    vfail(p, 1, err, fmt, ap);
     va_end(ap);
-    tl_pool = p;
-    /* The pool-wide copy is for other threads; a torn read there is only text. */
-    if (p) ppool__strlcpy(((ppool *)p)->errmsg, tl_msg, sizeof p->errmsg);
-    ppool__debug("error %s: %s", ppool_errname(err), tl_msg);
+    return err;
+}
+
+int ppool__fail_unowned(const ppool *p, int err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfail(p, 0, err, fmt, ap);
+    va_end(ap);
     return err;
 }
 

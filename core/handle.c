@@ -80,8 +80,7 @@ int ppool__check_submit(ppool *p, const char *fn)
 int ppool__check_array(const ppool *p, const char *fn, const void *in, size_t n, size_t in_size,
                        const void *out, size_t out_size)
 {
-    if (!p) return ppool__fail(NULL, PPOOL_EINVAL, "NULL pool");
-    if (ppool__foreign(p, fn ? fn : "submit")) return PPOOL_EINVAL;
+    if (ppool__check_pool(p, fn ? fn : "submit")) return PPOOL_EINVAL;
     if (!fn) return ppool__fail(p, PPOOL_EINVAL, "NULL function name");
     if (n && !in) return ppool__fail(p, PPOOL_EINVAL, "'%s': NULL input for %zu items", fn, n);
     if (n && out_size && !out)

@@ -39,24 +39,37 @@ static ppool__job *iter_open(ppool *p, const char *fn, int kind, int ordered, si
 }
 
 static ppool_iter *imap(ppool *p, const char *fn, const void *in, size_t n, size_t in_size,
-                        int ordered)
+                        int ordered, size_t chunksize)
 {
     if (ppool__check_array(p, fn, in, n, in_size, NULL, 0)) return NULL;
     ppool__job *j = iter_open(p, fn, JOB_ITER, ordered, n);
     if (!j) return NULL;
     j->in = in;
     j->in_size = in_size;
+    if (chunksize) j->chunksize = chunksize;
     return (ppool_iter *)ppool__handle_submit(j);
 }
 
 ppool_iter *ppool_imap(ppool *p, const char *fn, const void *in, size_t n, size_t in_size)
 {
-    return imap(p, fn, in, n, in_size, 1);
+    return imap(p, fn, in, n, in_size, 1, 0);
 }
 
 ppool_iter *ppool_imap_unordered(ppool *p, const char *fn, const void *in, size_t n, size_t in_size)
 {
-    return imap(p, fn, in, n, in_size, 0);
+    return imap(p, fn, in, n, in_size, 0, 0);
+}
+
+ppool_iter *ppool_imap_chunked(ppool *p, const char *fn, const void *in, size_t n, size_t in_size,
+                               size_t chunksize)
+{
+    return imap(p, fn, in, n, in_size, 1, chunksize);
+}
+
+ppool_iter *ppool_imap_unordered_chunked(ppool *p, const char *fn, const void *in, size_t n,
+                                         size_t in_size, size_t chunksize)
+{
+    return imap(p, fn, in, n, in_size, 0, chunksize);
 }
 
 ppool_iter *ppool_imap_source(ppool *p, const char *fn, ppool_source next, void *user, int ordered)
@@ -141,6 +154,10 @@ int ppool_iter_next(ppool_iter *it, size_t *index, ppool_buf *result, double tim
             } else {
                 rc = PPOOL_EDONE;
             }
+            break;
+        }
+        if (timeout != 0 && (rc = ppool__on_dispatcher(p, "ppool_iter_next")) != 0) {
+            idx = j->yielded;
             break;
         }
         if (ppool__cond_wait(p, &j->cond, deadline) == PPOOL_ETIMEDOUT && !next_ready(j, &idx) &&

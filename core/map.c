@@ -26,10 +26,11 @@ static int run_and_wait(ppool__job *j, ppool_buf *result)
     return rc;
 }
 
-int ppool_map(ppool *p, const char *fn, const void *in, size_t n, size_t in_size, void *out,
-              size_t out_size)
+int ppool_map_chunked(ppool *p, const char *fn, const void *in, size_t n, size_t in_size, void *out,
+                      size_t out_size, size_t chunksize)
 {
     int rc = ppool__check_array(p, fn, in, n, in_size, out, out_size);
+    if (rc == 0) rc = ppool__on_dispatcher(p, "ppool_map");
     if (rc) return rc;
     ppool__job *j = ppool__job_open(p, JOB_MAP, fn, &rc);
     if (!j) return rc;
@@ -38,12 +39,21 @@ int ppool_map(ppool *p, const char *fn, const void *in, size_t n, size_t in_size
     j->n = n;
     j->out = out;
     j->out_size = out_size;
+    if (chunksize) j->chunksize = chunksize;
     return run_and_wait(j, NULL);
 }
 
-int ppool_map_bufs(ppool *p, const char *fn, const ppool_buf *in, size_t n, ppool_buf *out)
+int ppool_map(ppool *p, const char *fn, const void *in, size_t n, size_t in_size, void *out,
+              size_t out_size)
+{
+    return ppool_map_chunked(p, fn, in, n, in_size, out, out_size, 0);
+}
+
+int ppool_map_bufs_chunked(ppool *p, const char *fn, const ppool_buf *in, size_t n, ppool_buf *out,
+                           size_t chunksize)
 {
     int rc = ppool__check_array(p, fn, in, n, sizeof *in, out, sizeof *out);
+    if (rc == 0) rc = ppool__on_dispatcher(p, "ppool_map_bufs");
     if (rc) return rc;
     for (size_t i = 0; i < n; i++) {
         if (!in[i].data && in[i].len)
@@ -57,13 +67,19 @@ int ppool_map_bufs(ppool *p, const char *fn, const ppool_buf *in, size_t n, ppoo
     j->inb = in;
     j->n = n;
     j->outb = out;
+    if (chunksize) j->chunksize = chunksize;
     return run_and_wait(j, NULL);
 }
 
+int ppool_map_bufs(ppool *p, const char *fn, const ppool_buf *in, size_t n, ppool_buf *out)
+{
+    return ppool_map_bufs_chunked(p, fn, in, n, out, 0);
+}
 int ppool_apply(ppool *p, const char *fn, const void *arg, size_t len, ppool_buf *out)
 {
     if (out) *out = (ppool_buf){0};
     int rc = ppool__check_arg(p, fn, arg, len);
+    if (rc == 0) rc = ppool__on_dispatcher(p, "ppool_apply");
     if (rc) return rc;
     ppool__job *j = ppool__job_open(p, JOB_APPLY, fn, &rc);
     if (!j) return rc;

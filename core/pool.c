@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ppool_impl.h"
 
@@ -67,11 +68,32 @@ static int resolve_start(ppool *p, ppool_opts *o)
     return 0;
 }
 
-static int env_true(const char *name)
+/* PPOOL_PROGRESS: unset or 0, 1 (the bar on a terminal), or force (also
+ * into a file or pipe); the flag PPOOL_PROGRESS is as 1. */
+static int resolve_progress(ppool *p, ppool_opts *o)
 {
-    const char *v = getenv(name);
-    return v && *v && strcmp(v, "0") != 0 && strcasecmp(v, "no") != 0 &&
-           strcasecmp(v, "false") != 0;
+    const char *v = getenv("PPOOL_PROGRESS");
+    int force = v && strcmp(v, "force") == 0;
+    if (v && *v && !force && strcmp(v, "0") != 0 && strcmp(v, "1") != 0)
+        return ppool__fail(NULL, PPOOL_EINVAL, "PPOOL_PROGRESS='%s' is not 0, 1 or force", v);
+    if (force || (v && strcmp(v, "1") == 0)) o->flags |= PPOOL_PROGRESS;
+    p->progress_shown = (o->flags & PPOOL_PROGRESS) && (force || isatty(2));
+    return 0;
+}
+
+/* Under a launcher of several processes, "auto" in a build without the MPI
+ * transport would run one whole pool per process: refused, naming the
+ * variable seen, unless the caller asked for "local" (one pool per rank). */
+static int refuse_launcher(const char *asked)
+{
+    char var[96];
+    if (strcmp(asked, "auto") != 0 || !ppool__launched(var, sizeof var)) return 0;
+    return ppool__fail(NULL, PPOOL_ETRANSPORT,
+                       "started by an MPI launcher (%s), but this ppool is built without the MPI "
+                       "transport (built: %s): each process would run its own whole pool. Rebuild "
+                       "with MPI, or ask for one local pool per rank on purpose with transport = "
+                       "\"local\" (PPOOL_TRANSPORT=local)",
+                       var, ppool__transports_built());
 }
 
 /* Resolves options: code beats environment beats default. */
@@ -82,12 +104,12 @@ static int resolve(ppool *p, const ppool_opts *in)
     if (o.workers < 0 || o.workers > PPOOL__MAX_WORKERS)
         return ppool__fail(NULL, PPOOL_EINVAL, "workers = %d is outside 0..%d", o.workers,
                            PPOOL__MAX_WORKERS);
-    if (o.workers == 0) {
-        long w = env_positive("PPOOL_WORKERS", &raw);
-        if (w < 0 || w > PPOOL__MAX_WORKERS)
-            return ppool__fail(NULL, PPOOL_EINVAL, "PPOOL_WORKERS='%s' is not a count in 1..%d",
+    if (o.workers == 0) { /* PPOOL_WORKERS=0, as workers = 0, means the default */
+        long w = env_count("PPOOL_WORKERS", &raw);
+        if (w == -2 || w > PPOOL__MAX_WORKERS)
+            return ppool__fail(NULL, PPOOL_EINVAL, "PPOOL_WORKERS='%s' is not a count in 0..%d",
                                raw, PPOOL__MAX_WORKERS);
-        o.workers = (int)w; /* still 0: the transport's default */
+        o.workers = w > 0 ? (int)w : 0; /* still 0: the transport's default */
     }
     if (!o.transport || !*o.transport) o.transport = getenv("PPOOL_TRANSPORT");
     if (!o.transport || !*o.transport) o.transport = "auto";
@@ -100,6 +122,7 @@ static int resolve(ppool *p, const ppool_opts *in)
     if (!p->T)
         return ppool__fail(NULL, PPOOL_EINVAL, "transport '%s' is not one of auto, local, mpi",
                            o.transport);
+    if ((p->T->caps & PPOOL__CAN_PIN) && refuse_launcher(o.transport)) return PPOOL_ETRANSPORT;
     if (resolve_start(p, &o)) return PPOOL_EINVAL;
     ppool__strlcpy(p->transport_name, p->T->name, sizeof p->transport_name);
     o.transport = p->transport_name;
@@ -115,7 +138,7 @@ static int resolve(ppool *p, const ppool_opts *in)
         return ppool__fail(NULL, PPOOL_EINVAL,
                            "task_timeout = %g must be 0 (none) or positive seconds",
                            o.task_timeout);
-    if (env_true("PPOOL_PROGRESS")) o.flags |= PPOOL_PROGRESS;
+    if (resolve_progress(p, &o)) return PPOOL_EINVAL;
     if (resolve_retries(&o)) return PPOOL_EINVAL;
     if (o.initarg_len && !o.initarg)
         return ppool__fail(NULL, PPOOL_EINVAL, "initarg is NULL but initarg_len is %zu",
@@ -309,6 +332,7 @@ int ppool__open_on(ppool **pool, const ppool_opts *opts, const char *transport, 
         else
             p->thread_started = 1;
     }
+    if (rc == 0) rc = ppool__live_add(p);
     if (rc) {
         char keep[PPOOL__ERRMSG];
         ppool__strlcpy(keep, ppool_errmsg(NULL), sizeof keep);
@@ -341,8 +365,7 @@ const char *ppool_transport(const ppool *p)
 
 int ppool_close(ppool *p)
 {
-    if (!p) return ppool__fail(NULL, PPOOL_EINVAL, "ppool_close: NULL pool");
-    if (ppool__foreign(p, "ppool_close")) return PPOOL_EINVAL;
+    if (ppool__check_pool(p, "ppool_close")) return PPOOL_EINVAL;
     pthread_mutex_lock(&p->mu);
     if (p->state == POOL_OPEN) p->state = POOL_CLOSED;
     pthread_mutex_unlock(&p->mu);
@@ -351,8 +374,8 @@ int ppool_close(ppool *p)
 
 int ppool_join(ppool *p)
 {
-    if (!p) return ppool__fail(NULL, PPOOL_EINVAL, "ppool_join: NULL pool");
-    if (ppool__foreign(p, "ppool_join")) return PPOOL_EINVAL;
+    if (ppool__check_pool(p, "ppool_join") || ppool__on_dispatcher(p, "ppool_join"))
+        return PPOOL_EINVAL;
     pthread_mutex_lock(&p->mu);
     if (p->state == POOL_OPEN) {
         pthread_mutex_unlock(&p->mu);
@@ -366,10 +389,10 @@ int ppool_join(ppool *p)
     return 0;
 }
 
-int ppool_terminate(ppool *p)
+/* Stops the workers now and fails outstanding work; callbacks of the jobs
+ * failed here run on this thread (holding a reference: one may free the pool). */
+static void terminate(ppool *p)
 {
-    if (!p) return ppool__fail(NULL, PPOOL_EINVAL, "ppool_terminate: NULL pool");
-    if (ppool__foreign(p, "ppool_terminate")) return PPOOL_EINVAL;
     pthread_mutex_lock(&p->mu);
     int down = p->state == POOL_DOWN;
     if (!down) {
@@ -377,23 +400,33 @@ int ppool_terminate(ppool *p)
         p->stopping = 1;
     }
     pthread_mutex_unlock(&p->mu);
-    if (down) return 0;
+    if (down) return;
     /* Kill first, so no result of a dying worker lands after the jobs failed. */
     shut_down(p, 1);
+    __atomic_add_fetch(&p->refs, 1, __ATOMIC_ACQ_REL);
     pthread_mutex_lock(&p->mu);
     ppool__fail_all(p, PPOOL_ECLOSED, "the pool was terminated");
-    pthread_mutex_unlock(&p->mu);
-    /* Callbacks of jobs failed here run on this thread. */
-    pthread_mutex_lock(&p->mu);
     ppool__run_callbacks(p);
     pthread_mutex_unlock(&p->mu);
+    ppool__pool_unref(p);
+}
+
+int ppool_terminate(ppool *p)
+{
+    if (ppool__check_pool(p, "ppool_terminate") || ppool__on_dispatcher(p, "ppool_terminate"))
+        return PPOOL_EINVAL;
+    terminate(p);
     return 0;
 }
 
+/* From a callback on the dispatcher thread, ppool_free does nothing (the
+ * pool stays open, ppool_errmsg says why): that thread cannot stop itself. */
 void ppool_free(ppool *p)
 {
-    if (!p || ppool__foreign(p, "ppool_free")) return; /* a child leaves the parent's pool be */
-    ppool_terminate(p);
+    if (!p || ppool__check_pool(p, "ppool_free") || ppool__on_dispatcher(p, "ppool_free"))
+        return; /* a child leaves the parent's pool be; a pool freed twice is left alone */
+    ppool__live_remove(p);
+    terminate(p);
     if (p->o.flags & PPOOL_STATS) ppool__print_stats(p);
     ppool__pool_unref(p);
 }

@@ -27,6 +27,8 @@
 #define PPOOL__START_SECONDS        60.0 /* workers that send no Hello by then fail the open */
 #define PPOOL__MAX_NAP              1.0  /* the dispatcher wakes at least this often (seconds) */
 #define PPOOL__START_GRACE          1.0 /* with task_timeout: a Hello is due by task_timeout + this */
+#define PPOOL__PROGRESS_DELAY       1.0 /* the bar appears once maps have run this long (tqdm's delay) \
+                                         */
 /* Task bulk and each variable-sized item in it start at this alignment, so a
  * task may cast its argument to any type. */
 #define PPOOL__ALIGN       16
@@ -36,6 +38,10 @@
 /* Records a message for `p` (NULL: the process-wide last one) on the calling
  * thread; returns err so callers can `return ppool__fail(p, err, ...)`. */
 int ppool__fail(const ppool *p, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The same about a pointer that is not (or no longer) a pool: the message is
+ * the calling thread's only, nothing is written through p. */
+int ppool__fail_unowned(const ppool *p, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Debug log on stderr when PPOOL_DEBUG is set (read at run time). */
 void ppool__debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -261,6 +267,8 @@ struct ppool {
     unsigned flush_asked, flush_done; /* a caller waits for the dispatcher's flush() */
     double progress_at;
     int progress_drawn;
+    int progress_shown;    /* the bar is drawn (asked for, and stderr a terminal or forced) */
+    double progress_since; /* when the maps in flight began (0: none), for the bar's delay */
     size_t progress_total; /* items the bar showed last */
 
     char errmsg[PPOOL__ERRMSG]; /* last failure on this pool, any thread */
@@ -279,13 +287,26 @@ int ppool__check_arg(const struct ppool *p, const char *fn, const void *arg, siz
 int ppool__check_item_size(const struct ppool *p, const char *fn, size_t index, size_t len);
 /* Validates fn against the pool's registry snapshot and state (under mu). */
 int ppool__check_submit(struct ppool *p, const char *fn);
-/* ---- owner.c ---- */
+/* ---- owner.c: who may use a pool ---- */
 /* The pid of this process, kept by an atfork handler (cheaper than getpid()). */
 int ppool__self(void);
 /* 0 when p is NULL or belongs to this process; else PPOOL_EINVAL with "pool
  * opened by pid N, used in pid M": a forked child must not touch its
  * parent's pool (its locks and workers are the parent's). */
 int ppool__foreign(const struct ppool *p, const char *what);
+/* Lists p as open (ppool_open) / no longer (ppool_free, before it is released). */
+int ppool__live_add(const struct ppool *p);
+void ppool__live_remove(const struct ppool *p);
+/* Pools this process opened and has not freed. */
+int ppool__open_here(void);
+/* PPOOL_EINVAL naming `what` when p is NULL, not an open pool (freed: caught
+ * without reading it, unless its address was reused), or another process's. */
+int ppool__check_pool(const struct ppool *p, const char *what);
+/* The calling thread is p's dispatcher (ppool__dispatcher calls it first). */
+void ppool__dispatcher_thread(const struct ppool *p);
+/* PPOOL_EINVAL naming `what` on p's dispatcher thread, where a blocking call
+ * would wait for itself (a completion callback, a source); else 0. */
+int ppool__on_dispatcher(const struct ppool *p, const char *what);
 /* Checks the pool and fn, and returns a new job with p->mu HELD, for the
  * caller to fill and pass to ppool__job_submit before unlocking; or NULL
  * with *rc set (and ppool_errmsg) and the lock not held. */

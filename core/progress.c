@@ -30,7 +30,8 @@ void ppool__draw_progress(ppool *p, int final)
 
 void ppool__print_stats(ppool *p)
 {
-    fprintf(stderr, "ppool stats: %d workers, transport %s\n", p->nworkers, p->transport_name);
+    fprintf(stderr, "ppool stats: %d worker%s, transport %s\n", p->nworkers,
+            p->nworkers == 1 ? "" : "s", p->transport_name);
     fprintf(stderr, "  %-6s %-8s %10s %8s %10s %6s %6s %s\n", "worker", "pid", "items", "chunks",
             "busy s", "spawns", "deaths", "cpuset");
     for (int i = 0; i < p->nworkers; i++) {

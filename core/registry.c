@@ -23,6 +23,12 @@ int ppool_register(const char *name, ppool_fn fn)
         return ppool__fail(NULL, PPOOL_EINVAL,
                            "ppool_register: name '%.40s' must have 1 to %d bytes", name,
                            PPOOL__NAME_MAX - 1);
+    int open = ppool__open_here();
+    if (open)
+        return ppool__fail(NULL, PPOOL_EINVAL,
+                           "ppool_register('%s') after ppool_open: %d open pool%s of this process "
+                           "started %s workers without it; register every task before ppool_open",
+                           name, open, open == 1 ? "" : "s", open == 1 ? "its" : "their");
     int rc = 0;
     pthread_mutex_lock(&reg_mu);
     for (size_t i = 0; i < reg_n; i++) {

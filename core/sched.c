@@ -3,15 +3,20 @@
 
 #include "ppool_impl.h"
 
-/* Draws the progress bar when due; how long the loop may sleep for it (-1: forever). */
+/* Draws the progress bar when due: every 0.1 s once maps have been in
+ * flight for PPOOL__PROGRESS_DELAY; how long the loop may sleep for it (-1: forever). */
 static double progress_tick(ppool *p)
 {
-    if (!(p->o.flags & PPOOL_PROGRESS)) return -1;
+    if (!p->progress_shown) return -1;
     if (!p->jobs) {
         if (p->progress_drawn) ppool__draw_progress(p, 1);
+        p->progress_since = 0;
         return -1;
     }
     double now = ppool__now();
+    if (p->progress_since == 0) p->progress_since = now;
+    if (now - p->progress_since < PPOOL__PROGRESS_DELAY)
+        return p->progress_since + PPOOL__PROGRESS_DELAY - now;
     if (now - p->progress_at >= 0.1) {
         ppool__draw_progress(p, 0);
         p->progress_at = now;
@@ -98,6 +103,7 @@ static void flush_if_asked(ppool *p)
 void *ppool__dispatcher(void *arg)
 {
     ppool *p = arg;
+    ppool__dispatcher_thread(p);
     pthread_mutex_lock(&p->mu);
     while (!p->stopping) {
         flush_if_asked(p);

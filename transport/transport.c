@@ -1,4 +1,6 @@
 /* transport.c: the table of transports built into this library, and the choice for "auto". */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "transport.h"
@@ -33,6 +35,37 @@ int ppool__transport_serve_spawned(const ppool__worker_ops *wops, size_t max_fra
         if (rc) return rc;
     }
     return 0;
+}
+
+/* A launcher's count of processes in the environment, 0 if none says; *var
+ * names the variable. */
+static long env_size(const char **var)
+{
+    static const char *const vars[] = {"OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "PMI_SIZE",
+                                       "SLURM_STEP_NUM_TASKS"};
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+        const char *v = getenv(vars[i]);
+        *var = vars[i];
+        if (v && *v) return strtol(v, NULL, 10);
+    }
+    return 0;
+}
+
+int ppool__launched(char *var, size_t len)
+{
+    const char *name;
+    long size = env_size(&name);
+    if (!size) {
+        static const char *const ranks[] = {"PMIX_RANK", "PMI_RANK", "OMPI_COMM_WORLD_RANK"};
+        for (size_t i = 0; i < sizeof ranks / sizeof ranks[0] && !size; i++)
+            if (getenv(ranks[i])) {
+                name = ranks[i];
+                size = -1; /* a rank, of an unknown count */
+            }
+    }
+    if (size == 0 || size == 1) return 0;
+    if (var) snprintf(var, len, "%s=%s", name, getenv(name));
+    return 1;
 }
 
 const char *ppool__transports_built(void)

@@ -135,6 +135,10 @@ const ppool__transport *ppool__transport_find(const char *name);
 /* Serves as a worker if some transport re-executed this process to be one:
  * PPOOL_WORKER once done (or < 0), 0 if this process is no such worker. */
 int ppool__transport_serve_spawned(const ppool__worker_ops *wops, size_t max_frame);
+/* 1 when a launcher started this process as one of several (Open MPI's,
+ * PMIx's, PMI's or Slurm's variables say so; an unknown count counts), with
+ * "NAME=value" of the variable in var; else 0. */
+int ppool__launched(char *var, size_t len);
 /* "local, mpi": the names built in. */
 const char *ppool__transports_built(void);
 

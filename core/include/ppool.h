@@ -84,10 +84,10 @@ PPOOL_API int ppool_task_fail(ppool_task *task, const char *fmt, ...)
 PPOOL_API size_t ppool_task_index(const ppool_task *task);
 
 /** Registers a task function under a name, in every process, before
- *  ppool_open() (the pool's workers know the names registered before it was
- *  opened; a name registered later is PPOOL_ENOFUNC on that pool).
- *  @return 0, or PPOOL_EINVAL (NULL or too long a name, NULL fn, or a
- *  name already registered). Thread-safe. */
+ *  ppool_open() (a pool's workers know the names registered before it was
+ *  opened). @return 0, or PPOOL_EINVAL (NULL or too long a name, NULL fn, a
+ *  name already registered, or a pool open in this process: register
+ *  between pools, not while one is open). Thread-safe. */
 PPOOL_API int ppool_register(const char *name, ppool_fn fn);
 
 /** Options of ppool_open(). A zero field means the default; fields are only
@@ -181,7 +181,12 @@ PPOOL_API int ppool_async_get(ppool_async *a, ppool_buf *result, double timeout)
 PPOOL_API const char *ppool_async_error(const ppool_async *a);
 /** Runs cb exactly once when the result is done: on the pool's dispatcher
  *  thread, or at once on the caller's thread if it already is. cb must not
- *  block; it may call ppool_async_get() and ppool_async_free(). */
+ *  block; it may call ppool_async_get() and ppool_async_free() and submit
+ *  asynchronous work. On the dispatcher thread, the calls that would wait
+ *  (ppool_map, ppool_map_bufs, ppool_apply, ppool_async_wait/get and
+ *  ppool_iter_next on unfinished work with a timeout other than 0,
+ *  ppool_join, ppool_terminate) fail at once with PPOOL_EINVAL, and
+ *  ppool_free does nothing. */
 PPOOL_API void ppool_async_on_done(ppool_async *a, void (*cb)(ppool_async *, void *), void *user);
 /** Frees an async result; work not yet dispatched is cancelled. NULL is fine. */
 PPOOL_API void ppool_async_free(ppool_async *a);
@@ -193,7 +198,10 @@ PPOOL_API int ppool_join(ppool *p);
 /** Stops workers now (local: SIGKILL; MPI: ranks are not waited for); outstanding work fails
  *  with PPOOL_ECLOSED. */
 PPOOL_API int ppool_terminate(ppool *p);
-/** Terminates if still running and releases the pool. NULL is fine. */
+/** Terminates if still running and releases the pool. NULL is fine. A
+ *  pool freed already is ignored (caught while its memory is not reused:
+ *  any other use of a freed pool is undefined). From a completion callback
+ *  (the pool's dispatcher thread) it does nothing and the pool stays open. */
 PPOOL_API void ppool_free(ppool *p);
 
 /** Message of an error code. */
@@ -209,6 +217,27 @@ PPOOL_API int ppool_cpu_count(void);
 PPOOL_API void ppool_buf_free(ppool_buf *b);
 /** "0.1.0". */
 PPOOL_API const char *ppool_version(void);
+
+/** Per-call chunk size, as multiprocessing's `chunksize` argument: each of
+ *  these is the call without the suffix, sending `chunksize` items per chunk
+ *  for this call only (honoured exactly; 0: the pool's ppool_opts.chunksize,
+ *  PPOOL_CHUNKSIZE or adaptive). One pool may run `ppool_map_chunked(...,
+ *  100)` beside `ppool_imap_chunked(..., 1)`. */
+PPOOL_API int ppool_map_chunked(ppool *p, const char *fn, const void *in, size_t n, size_t in_size,
+                                void *out, size_t out_size, size_t chunksize);
+/** ppool_map_bufs() with a per-call chunk size (see ppool_map_chunked()). */
+PPOOL_API int ppool_map_bufs_chunked(ppool *p, const char *fn, const ppool_buf *in, size_t n,
+                                     ppool_buf *out, size_t chunksize);
+/** ppool_map_async() with a per-call chunk size (see ppool_map_chunked()). */
+PPOOL_API ppool_async *ppool_map_async_chunked(ppool *p, const char *fn, const void *in, size_t n,
+                                               size_t in_size, void *out, size_t out_size,
+                                               size_t chunksize);
+/** ppool_imap() with a per-call chunk size (see ppool_map_chunked()). */
+PPOOL_API ppool_iter *ppool_imap_chunked(ppool *p, const char *fn, const void *in, size_t n,
+                                         size_t in_size, size_t chunksize);
+/** ppool_imap_unordered() with a per-call chunk size (see ppool_map_chunked()). */
+PPOOL_API ppool_iter *ppool_imap_unordered_chunked(ppool *p, const char *fn, const void *in,
+                                                   size_t n, size_t in_size, size_t chunksize);
 
 /** Streaming input: returns 1 with an item, 0 at the end, < 0 on error; the
  *  item's bytes stay valid until the following call. Called on the pool's

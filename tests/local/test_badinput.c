@@ -191,10 +191,10 @@ static int reg_duplicate(ctx *c)
 {
     return ppool_register("square", t_getpid);
 }
-/* Registered after the pool opened: the pool does not know it (ppool.h). */
+/* Registered while a pool is open: refused (ppool.h), and the pool does not know it. */
 static int reg_after_open(ctx *c)
 {
-    CHECK_RC(c, ppool_register("badinput_late", t_square), 0);
+    CHECK_RC(c, ppool_register("badinput_late", t_square), PPOOL_EINVAL);
     long x = 3, out;
     return ppool_map(c->p, "badinput_late", &x, 1, sizeof x, &out, sizeof out);
 }
@@ -1300,8 +1300,8 @@ static const row rows[] = {
     {"register 128-byte name", NOPOOL, reg_long_name, 0, PPOOL_EINVAL, "127"},
     {"register 127-byte name (valid)", NOPOOL, reg_longest_name, 0, 0, NULL},
     {"register duplicate name", NOPOOL, reg_duplicate, 0, PPOOL_EINVAL, "already registered"},
-    {"register after open: ENOFUNC on that pool", OPEN, reg_after_open, 0, PPOOL_ENOFUNC,
-     "badinput_late"},
+    {"register after open: EINVAL, then ENOFUNC on that pool", OPEN, reg_after_open, 0,
+     PPOOL_ENOFUNC, "badinput_late"},
     /* ppool_open */
     {"open NULL pool pointer", NOPOOL, open_null_ptr, 0, PPOOL_EINVAL, "pool"},
     {"open NULL opts (defaults)", NOPOOL, open_null_opts, 0, 0, NULL},

@@ -14,6 +14,13 @@ static void workers(void)
     setenv("PPOOL_WORKERS", "three", 1);
     ASSERT_EQ(ppool_open(&p, NULL), PPOOL_EINVAL);
     ASSERT_CONTAINS(ppool_errmsg(NULL), "PPOOL_WORKERS='three'");
+    setenv("PPOOL_WORKERS", "0", 1); /* 0 means the default, as workers = 0 does */
+    ASSERT_OK(ppool_open(&p, NULL), NULL);
+    ASSERT_EQ(ppool_size(p), ppool_cpu_count());
+    ppool_free(p);
+    setenv("PPOOL_WORKERS", "-1", 1);
+    ASSERT_EQ(ppool_open(&p, NULL), PPOOL_EINVAL);
+    ASSERT_CONTAINS(ppool_errmsg(NULL), "PPOOL_WORKERS='-1'");
     unsetenv("PPOOL_WORKERS");
     ASSERT_OK(ppool_open(&p, NULL), NULL);
     ASSERT_EQ(ppool_size(p), ppool_cpu_count());
@@ -69,15 +76,51 @@ static void chunksize(void)
     unsetenv("PPOOL_CHUNKSIZE");
 }
 
+/* Maps `secs` (n sleeping items) on a pool opened under PPOOL_PROGRESS=value
+ * (flags as given), stderr captured (a file, not a terminal); returns it. */
+static char *progress_output(const char *value, unsigned flags, const double *secs, int n)
+{
+    setenv("PPOOL_PROGRESS", value, 1);
+    ppool_opts o = PPOOL_OPTS_INIT;
+    o.workers = 2;
+    o.chunksize = 1;
+    o.flags = flags;
+    ppool *p;
+    ASSERT_OK(ppool_open(&p, &o), NULL);
+    unsetenv("PPOOL_PROGRESS");
+    int out[16];
+    h_capture_begin();
+    int rc = ppool_map(p, "sleep", secs, (size_t)n, sizeof secs[0], out, sizeof out[0]);
+    ppool_free(p);
+    char *err = h_capture_end();
+    ASSERT_EQ(rc, 0);
+    return err;
+}
+
 static void progress_bar(void)
 {
-    /* PPOOL_PROGRESS draws on stderr; the map still gives exact results */
-    setenv("PPOOL_PROGRESS", "1", 1);
-    ppool *p = open_pool(2, 1);
-    double secs[6] = {0.1, 0.1, 0.1, 0.1, 0.1, 0.1};
-    int out[6];
-    ASSERT_OK(ppool_map(p, "sleep", secs, 6, sizeof secs[0], out, sizeof out[0]), p);
-    ppool_free(p);
+    double slow[8] = {0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3}; /* 1.2 s on 2 workers */
+    double quick[8] = {0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01};
+    char *err = progress_output("force", 0, slow, 8); /* forced: drawn into a file too */
+    ASSERT_CONTAINS(err, "100% 8/8 items");
+    free(err);
+    err = progress_output("1", 0, slow, 8); /* asked for, but stderr is no terminal */
+    ASSERT_STREQ(err, "");
+    free(err);
+    err = progress_output("0", PPOOL_PROGRESS, slow, 8); /* the flag: the same rule */
+    ASSERT_STREQ(err, "");
+    free(err);
+    err = progress_output("force", 0, quick, 8); /* done before the bar's delay: none */
+    ASSERT_STREQ(err, "");
+    free(err);
+    static const char *const bad[] = {"yes", "2", "true", "forced"};
+    for (int i = 0; i < 4; i++) { /* as strict as PPOOL_WORKERS */
+        setenv("PPOOL_PROGRESS", bad[i], 1);
+        ppool *p;
+        ASSERT_EQ(ppool_open(&p, NULL), PPOOL_EINVAL);
+        ASSERT_CONTAINS(ppool_errmsg(NULL), "PPOOL_PROGRESS");
+        ASSERT_CONTAINS(ppool_errmsg(NULL), bad[i]);
+    }
     unsetenv("PPOOL_PROGRESS");
 }
 

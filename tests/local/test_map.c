@@ -168,18 +168,88 @@ static void aligned_items(void)
     ASSERT_OK(ppool_map_bufs(P, "aligned", b, N, out), P);
 }
 
+/* Registering while a pool is open is refused, naming ppool_open; between
+ * pools it works, and a pool opened later knows the name. */
 static void register_after_open(void)
 {
-    ASSERT_OK(ppool_register("late", t_square), NULL);
+    ASSERT_EQ(ppool_register("late", t_square), PPOOL_EINVAL);
+    ASSERT_CONTAINS(ppool_errmsg(NULL), "ppool_register('late') after ppool_open");
     long x = 3;
     ASSERT_EQ(ppool_apply(P, "late", &x, sizeof x, NULL), PPOOL_ENOFUNC);
-    ASSERT_CONTAINS(ppool_errmsg(P), "before ppool_open");
-    ppool *q = open_pool(1, 0); /* a pool opened later knows it */
+    ppool_free(P);
+    ASSERT_OK(ppool_register("late", t_square), NULL); /* no pool open now */
+    P = open_pool(0, 0);
     ppool_buf r;
-    ASSERT_OK(ppool_apply(q, "late", &x, sizeof x, &r), q);
+    ASSERT_OK(ppool_apply(P, "late", &x, sizeof x, &r), P);
     ASSERT_EQ(*(long *)r.data, 9);
     ppool_buf_free(&r);
-    ppool_free(q);
+}
+
+/* Chunks a pool sent, from its PPOOL_STATS table (printed at ppool_free). */
+static size_t chunks_in_stats(const char *table)
+{
+    size_t total = 0;
+    const char *line = strstr(table, "cpuset\n");
+    for (line = line ? strchr(line, '\n') : NULL; line && line[1]; line = strchr(line + 1, '\n')) {
+        int worker, pid;
+        size_t items, chunks;
+        if (sscanf(line + 1, " %d %d %zu %zu", &worker, &pid, &items, &chunks) == 4)
+            total += chunks;
+    }
+    return total;
+}
+
+/* Runs one call of `kind` over 200 items with a per-call chunk size `c` on a
+ * pool whose own chunk size is 25; returns the chunks it sent. */
+static size_t chunks_of(int kind, size_t c)
+{
+    enum { N = 200 };
+    ppool_opts o = PPOOL_OPTS_INIT;
+    o.workers = 2;
+    o.chunksize = 25;
+    o.flags = PPOOL_STATS;
+    ppool *p;
+    ASSERT_OK(ppool_open(&p, &o), NULL);
+    static long in[N], out[N];
+    static ppool_buf bin[N], bout[N];
+    for (int i = 0; i < N; i++) {
+        in[i] = i;
+        bin[i] = (ppool_buf){&in[i], sizeof in[i]};
+    }
+    size_t idx, got = 0;
+    ppool_iter *it = NULL;
+    if (kind == 0)
+        ASSERT_OK(ppool_map_chunked(p, "square", in, N, sizeof in[0], out, sizeof out[0], c), p);
+    if (kind == 1) ASSERT_OK(ppool_map_bufs_chunked(p, "square", bin, N, bout, c), p);
+    if (kind == 2) {
+        ppool_async *a =
+            ppool_map_async_chunked(p, "square", in, N, sizeof in[0], out, sizeof out[0], c);
+        ASSERT_OK(ppool_async_wait(a, -1), p);
+        ppool_async_free(a);
+    }
+    if (kind == 3) it = ppool_imap_chunked(p, "square", in, N, sizeof in[0], c);
+    if (kind == 4) it = ppool_imap_unordered_chunked(p, "square", in, N, sizeof in[0], c);
+    for (ppool_buf r; it && ppool_iter_next(it, &idx, &r, -1) == 0; got++)
+        out[idx] = *(long *)r.data;
+    ppool_iter_free(it);
+    for (int i = 0; i < N; i++) ASSERT_EQ(kind == 1 ? *(long *)bout[i].data : out[i], (long)i * i);
+    for (int i = 0; kind == 1 && i < N; i++) ppool_buf_free(&bout[i]);
+    h_capture_begin();
+    ppool_free(p);
+    char *table = h_capture_end();
+    size_t n = chunks_in_stats(table);
+    free(table);
+    return n;
+}
+
+/* A chunk size per call beside the pool's (multiprocessing's chunksize argument). */
+static void per_call_chunksize(void)
+{
+    for (int kind = 0; kind < 5; kind++) {
+        ASSERT_EQ(chunks_of(kind, 40), 5);  /* 200 / 40 */
+        ASSERT_EQ(chunks_of(kind, 1), 200); /* one item each */
+        ASSERT_EQ(chunks_of(kind, 0), 8);   /* the pool's 25 */
+    }
 }
 
 int main(void)
@@ -199,6 +269,7 @@ int main(void)
     RUN(map_chunksize);
     RUN(aligned_items);
     RUN(register_after_open);
+    RUN(per_call_chunksize);
     ppool_close(P);
     ASSERT_OK(ppool_join(P), P);
     ppool_free(P);

@@ -54,8 +54,10 @@ static void stats_and_progress(void)
     o.chunksize = 1;
     o.flags = PPOOL_STATS | PPOOL_PROGRESS;
     ppool *p;
+    setenv("PPOOL_PROGRESS", "force", 1); /* stderr is a file here */
     ASSERT_OK(ppool_open(&p, &o), NULL);
-    double secs[8] = {0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1};
+    unsetenv("PPOOL_PROGRESS");
+    double secs[8] = {0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3}; /* 1.2 s: past the bar's delay */
     int pids[8];
     h_capture_begin();
     int rc = ppool_map(p, "sleep", secs, 8, sizeof secs[0], pids, sizeof pids[0]);
@@ -70,6 +72,8 @@ static void stats_and_progress(void)
     ASSERT_CONTAINS(err, line);
     free(err);
     /* without the flags, nothing is printed */
+    double shortsecs[8] = {0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1};
+    memcpy(secs, shortsecs, sizeof secs);
     o.flags = 0;
     ASSERT_OK(ppool_open(&p, &o), NULL);
     h_capture_begin();

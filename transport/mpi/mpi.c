@@ -72,18 +72,6 @@ static int ensure_mpi(char *err, size_t errlen)
     return 0;
 }
 
-/* A launcher's count of processes in the environment, 0 if none says. */
-static long env_size(void)
-{
-    static const char *const vars[] = {"OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "PMI_SIZE",
-                                       "SLURM_STEP_NUM_TASKS"};
-    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
-        const char *v = getenv(vars[i]);
-        if (v && *v) return strtol(v, NULL, 10);
-    }
-    return 0;
-}
-
 /* Started by an MPI launcher with 2 or more processes, or MPI already up. */
 static int mpi_detect(void)
 {
@@ -95,9 +83,7 @@ static int mpi_detect(void)
         MPI_Comm_size(MPI_COMM_WORLD, &size);
         return size > 1;
     }
-    long size = env_size();
-    if (size) return size > 1;
-    return getenv("PMIX_RANK") || getenv("PMI_RANK") || getenv("OMPI_COMM_WORLD_RANK");
+    return ppool__launched(NULL, 0);
 }
 
 /* ---- the master's side ---- */
