@@ -2,6 +2,7 @@
  * same binary runs plainly (forked workers) and under mpirun (one rank per worker). */
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -125,7 +126,8 @@ int main(void)
     if (ppool_register("compute_square", compute_square) || ppool_register("spin", spin)) return 1;
     int cores = ppool_cpu_count(), mpi = 0;
     /* Every process opens the first pool; worker ranks serve it, then leave. */
-    int rc = demo_pool(0, "the default: one per usable core", &mpi);
+    int rc = demo_pool(
+        0, getenv("PPOOL_WORKERS") ? "PPOOL_WORKERS" : "the default: one per usable core", &mpi);
     if (rc) return rc == PPOOL_WORKER ? 0 : 1;
     if (mpi) return 0; /* ranks are as many as the launch made: no second pool */
     /* Locally, more workers than cores: sleeping tasks gain, CPU-bound ones do not. */
