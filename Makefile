@@ -21,13 +21,20 @@ configure: deps
 build: configure
 	@cmake --build $(BUILD) -j$(JOBS)
 
-demo: build
-	@echo "== ppool demo: compute_square on forked workers =="
+# The demo: deps, then cmake's configure and build into a log (its tail shown if they fail), so
+# that the results stand alone; then the demo plainly and under ppoolrun --mpi -n 3.
+DEMO_LOG = $(BUILD)/demo-build.log
+demo:
+	@mkdir -p $(BUILD)
+	@echo "make demo: Debian packages, configure and build: log in $(DEMO_LOG)"
+	@{ sh .ci/deps.sh && cmake -S . -B $(BUILD) $(CMAKE_FLAGS) && cmake --build $(BUILD) -j$(JOBS); } \
+	  >$(DEMO_LOG) 2>&1 || { tail -n 30 $(DEMO_LOG); echo "make demo: the build failed (whole log: $(DEMO_LOG))"; exit 1; }
+	@echo "== ppool demo (docs/examples/squares.c), run plainly: forked local workers"
 	@$(BUILD)/docs/examples/ppool-squares
 	@if $(BUILD)/launch/ppoolrun --info | grep -q "transports built:.*mpi"; then \
-	  echo "== the same binary under mpirun: ppoolrun --mpi -n 3 (1 master + 3 worker ranks) =="; \
+	  echo "== the same binary under ppoolrun --mpi -n 3: a master and 3 worker ranks"; \
 	  $(BUILD)/launch/ppoolrun --mpi -n 3 $(BUILD)/docs/examples/ppool-squares; \
-	else echo "== MPI transport not built: the mpirun half of the demo is skipped =="; fi
+	else echo "== MPI transport not built: the mpirun half of the demo is skipped"; fi
 
 check: build
 	cd $(BUILD) && ctest --output-on-failure -j2 --timeout 300

@@ -16,6 +16,12 @@
  * hierarchy mounted at root, rounded up; 0 when no quota applies. */
 int ppool__cgroup_quota(const char *proc_cgroup, const char *root);
 
+#ifndef PPOOL_DOCDIR /* CMake passes GNUInstallDirs' CMAKE_INSTALL_DOCDIR and _MANDIR */
+#define PPOOL_DOCDIR "share/doc/ppool"
+#endif
+#ifndef PPOOL_MANDIR
+#define PPOOL_MANDIR "share/man"
+#endif
 #ifndef PPOOL_MPIRUN_DEFAULT
 #define PPOOL_MPIRUN_DEFAULT "mpirun" /* CMake found no mpiexec: look it up in PATH */
 #endif
@@ -30,12 +36,34 @@ struct request {
     char **prog; /* the program and its arguments, NULL-terminated; NULL when none */
 };
 
+/* Writes to buf "<prefix>/dir", the prefix being the folder above this program's own when
+ * <prefix>/dir/probe is there (an installed ppoolrun), else the words "<prefix>". */
+static void installed_path(char *buf, size_t n, const char *dir, const char *probe)
+{
+    char exe[PATH_MAX], path[PATH_MAX + 256];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    snprintf(buf, n, "%s%s", dir[0] == '/' ? "" : "<prefix>/", dir);
+    if (len <= 0) return;
+    exe[len] = 0;
+    for (int up = 0; up < 2; up++) { /* <prefix>/bin/ppoolrun: two levels up */
+        char *slash = strrchr(exe, '/');
+        if (slash) *slash = 0;
+    }
+    const char *prefix = dir[0] == '/' ? "" : exe;
+    snprintf(path, sizeof path, "%s%s%s/%s", prefix, *prefix ? "/" : "", dir, probe);
+    if (access(path, R_OK) == 0) snprintf(buf, n, "%s%s%s", prefix, *prefix ? "/" : "", dir);
+}
+
 static void usage(FILE *f)
 {
+    char doc[PATH_MAX + 64], man[PATH_MAX + 64];
+    installed_path(doc, sizeof doc, PPOOL_DOCDIR, "README.md");
+    installed_path(man, sizeof man, PPOOL_MANDIR, "man1/ppoolrun.1");
     fprintf(f,
             "usage: ppoolrun --local [-n N] [--] PROGRAM [ARGS...]\n"
             "       ppoolrun --mpi [-n N] [--] PROGRAM [ARGS...]\n"
             "       ppoolrun --info\n"
+            "       ppoolrun --version\n"
             "       ppoolrun --help\n"
             "\n"
             "Runs PROGRAM, a program that opens a ppool pool, with a pool of N workers.\n"
@@ -51,6 +79,7 @@ static void usage(FILE *f)
             "  --info    print the ppool version, the machine (hwloc packages, cores, PUs), the\n"
             "            allowed cpuset and binding, the cgroup CPU quota, the usable cores,\n"
             "            the transports built, and the default pool with its workers' cpusets\n"
+            "  --version print \"ppoolrun VERSION\", the version of the ppool library\n"
             "  --help    print this help\n"
             "  --        end of ppoolrun's options: what follows is PROGRAM\n"
             "\n"
@@ -63,8 +92,10 @@ static void usage(FILE *f)
             "when PROGRAM or mpirun is not found, 126 when it cannot be executed; 1 when\n"
             "--info cannot open a pool.\n"
             "\n"
-            "See ppoolrun(1) and ppool(3).\n",
-            PPOOL_MPIRUN_DEFAULT);
+            "Manual: man ppoolrun, man ppool (and man ppool_map, ...); where man does not\n"
+            "find them: MANPATH=%s man ppoolrun.\n"
+            "Guide, API reference and examples: %s/docs/ (guide.md first).\n",
+            PPOOL_MPIRUN_DEFAULT, man, doc);
 }
 
 /* Parses -n's value into *n: 0, or EXIT_USAGE with a message naming the argument. */
@@ -111,18 +142,20 @@ static int check_request(const struct request *r)
 /* Fills *r from the command line. Returns -1 to go on, else the exit status (--help: 0). */
 static int parse_args(int argc, char **argv, struct request *r)
 {
-    enum { OPT_LOCAL = 256, OPT_MPI, OPT_INFO };
-    static const struct option longopts[] = {{"local", no_argument, NULL, OPT_LOCAL},
-                                             {"mpi", no_argument, NULL, OPT_MPI},
-                                             {"info", no_argument, NULL, OPT_INFO},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {NULL, 0, NULL, 0}};
+    enum { OPT_LOCAL = 256, OPT_MPI, OPT_INFO, OPT_VERSION };
+    static const struct option longopts[] = {
+        {"local", no_argument, NULL, OPT_LOCAL}, {"mpi", no_argument, NULL, OPT_MPI},
+        {"info", no_argument, NULL, OPT_INFO},   {"version", no_argument, NULL, OPT_VERSION},
+        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0}};
     int c, rc = 0;
     /* '+': options end at PROGRAM, so its own options are left to it. */
     while (rc == 0 && (c = getopt_long(argc, argv, "+hn:", longopts, NULL)) != -1) {
         switch (c) {
         case 'h':
             usage(stdout);
+            return 0;
+        case OPT_VERSION:
+            printf("ppoolrun %s\n", ppool_version());
             return 0;
         case 'n':
             rc = parse_workers(optarg, &r->workers);
@@ -308,19 +341,38 @@ static void report_transports(void)
 #endif
 }
 
-/* Frees p; its PPOOL_STATS table (each worker's pid and cpuset, from its Hello) goes to stdout
- * with the rest of the report: the public API has no per-worker query. */
+/* Copies the PPOOL_STATS table in tmp to stdout but its first line ("ppool stats: N workers,
+ * transport T"), which the "default pool" line has said. */
+static void copy_table(FILE *tmp)
+{
+    char line[512];
+    int first = 1;
+    rewind(tmp);
+    while (fgets(line, sizeof line, tmp)) {
+        if (!(first && strncmp(line, "ppool stats:", 12) == 0)) fputs(line, stdout);
+        first = 0;
+    }
+}
+
+/* Frees p; its PPOOL_STATS table (each worker's pid and cpuset, from its Hello), written on
+ * stderr, goes to stdout with the rest of the report (through a temporary file when one can be
+ * had): the public API has no per-worker query. */
 static void free_pool_with_table(ppool *p)
 {
     printf("workers (cpuset '-' is unbound):\n");
     fflush(stdout);
+    FILE *tmp = tmpfile();
     int saved = dup(STDERR_FILENO);
-    if (saved >= 0) dup2(STDOUT_FILENO, STDERR_FILENO);
+    if (saved >= 0) dup2(tmp ? fileno(tmp) : STDOUT_FILENO, STDERR_FILENO);
     ppool_free(p);
     fflush(stderr);
     if (saved >= 0) {
         dup2(saved, STDERR_FILENO);
         close(saved);
+    }
+    if (tmp) {
+        copy_table(tmp);
+        fclose(tmp);
     }
 }
 
@@ -340,7 +392,8 @@ static int report(void)
         fprintf(stderr, "ppoolrun: ppool_open: %s: %s\n", ppool_strerror(rc), ppool_errmsg(NULL));
         return 1;
     }
-    printf("default pool: %d workers, transport %s\n", ppool_size(p), ppool_transport(p));
+    int n = ppool_size(p);
+    printf("default pool: %d worker%s, transport %s\n", n, n == 1 ? "" : "s", ppool_transport(p));
     free_pool_with_table(p);
     return 0;
 }
