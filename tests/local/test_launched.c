@@ -1,5 +1,6 @@
 /* test_launched.c: a ppool built without the MPI transport, started by a launcher of several
- * processes: "auto" is refused naming the variable seen (not one whole pool per rank), "local" works. */
+ * processes: "auto" is refused naming the variable seen (not one whole pool per rank), "local"
+ * works. */
 #include "tasks.h"
 
 /* Opens a default pool with `transport` under the environment set; returns the code. */
@@ -18,8 +19,13 @@ static int open_default(const char *transport)
 
 static void clear_launcher(void)
 {
-    static const char *const vars[] = {"OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_RANK", "PMIX_RANK",
-                                       "PMIX_SIZE", "PMI_SIZE", "PMI_RANK", "SLURM_STEP_NUM_TASKS"};
+    static const char *const vars[] = {"OMPI_COMM_WORLD_SIZE",
+                                       "OMPI_COMM_WORLD_RANK",
+                                       "PMIX_RANK",
+                                       "PMIX_SIZE",
+                                       "PMI_SIZE",
+                                       "PMI_RANK",
+                                       "SLURM_STEP_NUM_TASKS"};
     for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) unsetenv(vars[i]);
 }
 

@@ -1,4 +1,5 @@
-/* test_traps.c: a newcomer's traps: blocking calls from a callback or a source, a pool freed twice. */
+/* test_traps.c: a newcomer's traps: blocking calls from a callback or a source, a pool freed twice.
+ */
 #include "tasks.h"
 
 /* What a completion callback saw, filled on the dispatcher thread. */

@@ -18,16 +18,17 @@ typedef struct mpi_st {
     MPI_Comm comm; /* ppool's duplicate, MPI_COMM_NULL when none */
     int rank, size, n;
     size_t max_frame;
-    int evfd;             /* wake() writes it, so a nap ends at once */
-    int woken;            /* wake() sets it: read without a system call */
-    ppool__mpi_sends out; /* Isends not yet complete */
-    ppool__evq events;    /* made here, not reported yet */
-    char *gone;           /* per rank: given up (lost, broken, or abandoned) */
-    char *bye;            /* per rank: said PPOOL__CTL_BYE */
-    char *beats;          /* per rank: sends heartbeats, so silence means lost */
-    double *heard;        /* per rank: when it was last heard from */
-    double active;        /* last time a message moved: drives the spin/backoff */
-    double polled;        /* last time the master looked for messages */
+    int evfd;               /* wake() writes it, so a nap ends at once */
+    int woken;              /* wake() sets it: read without a system call */
+    ppool__mpi_sends out;   /* Isends not yet complete */
+    ppool__evq events;      /* made here, not reported yet */
+    char *gone;             /* per rank: given up (lost, broken, or abandoned) */
+    char *bye;              /* per rank: said PPOOL__CTL_BYE */
+    char *beats;            /* per rank: sends heartbeats, so silence means lost */
+    double *heard;          /* per rank: when it was last heard from */
+    ppool__mpi_batch *pend; /* per rank: small frames not sent yet (sent before recv() waits) */
+    double active;          /* last time a message moved: drives the spin/backoff */
+    double polled;          /* last time the master looked for messages */
     double beat_at;
 } mpi_st;
 
@@ -93,6 +94,7 @@ static void lose(mpi_st *s, int r, const char *how)
 {
     if (s->gone[r]) return;
     s->gone[r] = 1;
+    ppool__mpi_batch_clear(&s->pend[r]);
     if (r > s->n) return;
     ppool__event ev = {.kind = PPOOL__EV_DEAD, .worker = r - 1, .pid = -1};
     snprintf(ev.why, sizeof ev.why, "worker %d (rank %d) %s", r - 1, r, how);
@@ -102,6 +104,21 @@ static void lose(mpi_st *s, int r, const char *how)
 static int isend(mpi_st *s, int rank, void *buf, int count, MPI_Datatype type, int tag)
 {
     return ppool__mpi_isend(&s->out, s->comm, rank, buf, count, type, tag);
+}
+
+/* Sends rank r's small frames waiting, as one batch. */
+static void send_pending(mpi_st *s, int r)
+{
+    if (!s->pend[r].count) return;
+    size_t len;
+    void *buf = ppool__mpi_batch_take(&s->pend[r], &len);
+    if (isend(s, r, buf, (int)len, MPI_BYTE, PPOOL__TAG_BATCH))
+        lose(s, r, "could not be sent a batch of frames and was given up");
+}
+
+static void send_all_pending(mpi_st *s)
+{
+    for (int r = 1; s->pend && r < s->size; r++) send_pending(s, r);
 }
 
 static void handle_ctl(mpi_st *s, int r, int word)
@@ -183,6 +200,7 @@ static int mpi_recv(void *st, ppool__event *ev, double timeout)
 {
     mpi_st *s = st;
     memset(ev, 0, sizeof *ev);
+    send_all_pending(s); /* what the dispatch pass queued goes before any wait */
     double t0 = ppool__mpi_now(), deadline = timeout < 0 ? -1 : t0 + timeout;
     for (;;) {
         if (ppool__evq_pop(&s->events, ev)) return 0;
@@ -207,6 +225,12 @@ static int mpi_send(void *st, int worker, void *frame, size_t len)
         return worker < 0 || worker >= s->n ? PPOOL_EINVAL : PPOOL_EWORKER;
     }
     s->active = ppool__mpi_now();
+    if (len <= PPOOL__MPI_BATCH_ITEM && ppool__mpi_batch_add(&s->pend[r], frame, len) == 0) {
+        free(frame);
+        if (s->pend[r].len >= PPOOL__MPI_BATCH_BYTES) send_pending(s, r);
+        return s->gone[r] ? PPOOL_EWORKER : 0;
+    }
+    send_pending(s, r); /* in order: what was queued goes first */
     return isend(s, r, frame, (int)len, MPI_BYTE, PPOOL__TAG_FRAME);
 }
 
@@ -221,6 +245,7 @@ static int mpi_send_bulk(void *st, int worker, void *head, size_t head_len, cons
         free(head);
         return worker < 0 || worker >= s->n ? PPOOL_EINVAL : PPOOL_EWORKER; /* its death came */
     }
+    send_pending(s, r); /* in order: what was queued goes first */
     unsigned char *h = malloc(8 + head_len);
     if (!h) {
         free(head);
@@ -243,6 +268,7 @@ static int mpi_send_bulk(void *st, int worker, void *head, size_t head_len, cons
 static void mpi_flush(void *st, int worker)
 {
     mpi_st *s = st;
+    send_all_pending(s);
     int want = worker < 0 ? -1 : worker + 1, r;
     double t0 = ppool__mpi_now(), live = t0 + ppool__mpi_lost_after();
     double gone = t0 + PPOOL__MPI_TAKE_SECONDS;
@@ -299,6 +325,7 @@ static void mpi_flush(void *st, int worker);
 
 static void master_close(mpi_st *s)
 {
+    send_all_pending(s); /* Shutdown frames among them */
     for (int r = 1; r < s->size; r++) {
         int *w = malloc(sizeof *w);
         if (!w) continue; /* that rank is then not waited for: it never says goodbye */
@@ -333,8 +360,11 @@ static void mpi_close(void *st)
     free(s->bye);
     free(s->beats);
     free(s->heard);
+    for (int r = 0; s->pend && r < s->size; r++) ppool__mpi_batch_clear(&s->pend[r]);
+    free(s->pend);
     s->gone = s->bye = s->beats = NULL;
     s->heard = NULL;
+    s->pend = NULL;
 }
 
 /* The master's state for ranks 1..size-1. */
@@ -345,8 +375,9 @@ static int master_open(mpi_st *s, char *err, size_t errlen)
     s->bye = calloc(k, 1);
     s->beats = calloc(k, 1);
     s->heard = calloc(k, sizeof *s->heard);
+    s->pend = calloc(k, sizeof *s->pend);
     s->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (!s->gone || !s->bye || !s->beats || !s->heard || s->evfd < 0) {
+    if (!s->gone || !s->bye || !s->beats || !s->heard || !s->pend || s->evfd < 0) {
         snprintf(err, errlen, "out of memory (or eventfd: %s) for %d ranks", strerror(errno),
                  s->size);
         return PPOOL_ENOMEM;

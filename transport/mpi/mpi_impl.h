@@ -18,6 +18,27 @@
 #define PPOOL__MPI_JOIN_SECONDS    60.0 /* how long the master waits for every rank at open */
 #define PPOOL__MPI_TAKE_SECONDS    2.0  /* how long a rank given up may take to take frames lent */
 
+/* ---- batch.c: small frames the master sends packed many to a message ---- */
+#define PPOOL__MPI_BATCH_ITEM  4096u       /* frames up to this size travel in batches */
+#define PPOOL__MPI_BATCH_BYTES (64u << 10) /* a batch this full is sent at once */
+typedef struct ppool__mpi_batch {
+    char *buf;
+    size_t len, cap;
+    int count;
+} ppool__mpi_batch;
+/* Appends a copy of a frame. 0 or PPOOL_ENOMEM (b unchanged). */
+int ppool__mpi_batch_add(ppool__mpi_batch *b, const void *frame, size_t len);
+/* Hands over b's packed bytes (malloc'd, *len of them) and empties b. */
+void *ppool__mpi_batch_take(ppool__mpi_batch *b, size_t *len);
+void ppool__mpi_batch_clear(ppool__mpi_batch *b);
+/* Called with each frame of a batch, in its own malloc'd buffer (taken),
+ * a non-zero return stops the split. */
+typedef int (*ppool__mpi_batch_fn)(void *user, void *frame, size_t len);
+/* Splits a received batch, checking every length against what is left:
+ * PPOOL_EPROTO when malformed (the frames before were handed on), PPOOL_ENOMEM,
+ * or what fn returned. */
+int ppool__mpi_batch_split(const void *msg, size_t len, ppool__mpi_batch_fn fn, void *user);
+
 /* A worker rank's serve loop. */
 typedef struct ppool__mpi_worker {
     MPI_Comm comm;
@@ -53,6 +74,7 @@ enum {
     PPOOL__TAG_CTL,       /* a control word */
     PPOOL__TAG_HEAD,      /* [u64 LE bulk length][the frame's head]: its bulk follows ... */
     PPOOL__TAG_BULK,      /* ... as this message, sent from where it lies (send_bulk) */
+    PPOOL__TAG_BATCH,     /* master -> rank: small frames packed together (batch.c) */
 };
 
 /* ---- sends.c: the master's sends in flight ---- */

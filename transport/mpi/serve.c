@@ -158,6 +158,36 @@ static int take_split(ppool__mpi_worker *w, MPI_Message *msg, MPI_Status *st, vo
     return 0;
 }
 
+/* A batch's frames run one by one, each result sent when it is ready (held
+ * back, a short task's result could wait behind a long one). */
+typedef struct batch_run {
+    ppool__mpi_worker *w;
+    int *broken;
+    int released;
+} batch_run;
+
+static int run_batched(void *user, void *frame, size_t len)
+{
+    batch_run *b = user;
+    b->released = run_frame(b->w, frame, len, b->broken);
+    return b->released;
+}
+
+/* Runs a received batch (taking it); 1 when released meanwhile. A malformed
+ * one makes this rank broken (the frames before it ran). */
+static int run_batch(ppool__mpi_worker *w, void *msg, size_t len, int *broken)
+{
+    batch_run b = {.w = w, .broken = broken};
+    int rc = ppool__mpi_batch_split(msg, len, run_batched, &b);
+    free(msg);
+    if (b.released) return 1;
+    if (rc < 0 && !*broken) {
+        *broken = 1;
+        ppool__mpi_ctl(w->comm, 0, PPOOL__CTL_BROKEN);
+    }
+    return 0;
+}
+
 int ppool__mpi_serve(ppool__mpi_worker *w, char *err, size_t errlen)
 {
     beat b = {0};
@@ -199,7 +229,9 @@ int ppool__mpi_serve(ppool__mpi_worker *w, char *err, size_t errlen)
         int t = st.MPI_TAG == PPOOL__TAG_HEAD
                     ? take_split(w, &msg, &st, &frame, &len)
                     : ppool__mpi_take(&msg, &st, w->max_frame, &frame, &len);
-        if (t == 0) released = run_frame(w, frame, len, &broken);
+        if (t == 0)
+            released = st.MPI_TAG == PPOOL__TAG_BATCH ? run_batch(w, frame, len, &broken)
+                                                      : run_frame(w, frame, len, &broken);
         if (t < 0 && !broken) { /* unreadable, or no memory: this rank takes no more */
             broken = 1;
             ppool__mpi_ctl(w->comm, 0, PPOOL__CTL_BROKEN);

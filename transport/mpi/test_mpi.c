@@ -1,10 +1,12 @@
-/* test_mpi.c: the MPI transport through its ops table, under mpirun -n 3: Init/Hello, frames both
- * ways, a given-up rank, release of every rank (PPOOL_WORKER), and MPI usable afterwards. */
+/* test_mpi.c: the MPI transport through its ops table, under mpirun -n 3: frames both ways (batched
+ * and alone, in order), a given-up rank, release of every rank (PPOOL_WORKER), MPI usable
+ * afterwards. */
 #include <mpi.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "harness.h"
+#include "mpi_impl.h"
 #include "ppool.h"
 #include "transport.h"
 
@@ -54,8 +56,75 @@ static void expect_frame(const ppool__transport *T, void *st, int w, const char 
     free(ev.frame);
 }
 
+/* Counts the frames a split hands on, checking each is "f<i>". */
+static int count_frame(void *user, void *frame, size_t len)
+{
+    int *n = user;
+    char want[16];
+    snprintf(want, sizeof want, "f%d", (*n)++);
+    ASSERT_EQ(len, strlen(want));
+    ASSERT_TRUE(memcmp(frame, want, len) == 0);
+    free(frame);
+    return 0;
+}
+
+/* Batches: packed and split back; every malformed length is refused. */
+static void batch_split(void)
+{
+    ppool__mpi_batch b = {0};
+    for (int i = 0; i < 20; i++) {
+        char f[16];
+        snprintf(f, sizeof f, "f%d", i);
+        ASSERT_EQ(ppool__mpi_batch_add(&b, f, strlen(f)), 0);
+    }
+    ASSERT_EQ(b.count, 20);
+    size_t len;
+    unsigned char *m = ppool__mpi_batch_take(&b, &len);
+    ASSERT_EQ(b.count, 0);
+    int n = 0;
+    ASSERT_EQ(ppool__mpi_batch_split(m, len, count_frame, &n), 0);
+    ASSERT_EQ(n, 20);
+    n = 0; /* cut short: the frames before the cut are handed on */
+    ASSERT_EQ(ppool__mpi_batch_split(m, len - 1, count_frame, &n), PPOOL_EPROTO);
+    ASSERT_EQ(n, 19);
+    m[0] = 0xff; /* a length past the end */
+    n = 0;
+    ASSERT_EQ(ppool__mpi_batch_split(m, len, count_frame, &n), PPOOL_EPROTO);
+    ASSERT_EQ(n, 0);
+    memset(m, 0, 4); /* a zero length */
+    ASSERT_EQ(ppool__mpi_batch_split(m, len, count_frame, &n), PPOOL_EPROTO);
+    ASSERT_EQ(ppool__mpi_batch_split(m, 3, count_frame, &n), PPOOL_EPROTO); /* a torn length */
+    free(m);
+}
+
+/* Many small frames in a row (sent as batches) and a large one after them
+ * (sent alone): every answer comes back, in order. */
+static void many_small_then_large(const ppool__transport *T, void *st)
+{
+    char f[16], want[16];
+    for (int i = 0; i < 200; i++) {
+        snprintf(f, sizeof f, "%03d", i);
+        send_str(T, st, 0, f);
+    }
+    char *big = malloc(10000);
+    memset(big, 'x', 10000);
+    big[0] = 'a';
+    ASSERT_EQ(T->send(st, 0, big, 10000), 0);
+    for (int i = 0; i < 200; i++) {
+        snprintf(f, sizeof f, "%03d", i);
+        for (int k = 0; k < 3; k++) want[k] = f[2 - k];
+        want[3] = 0;
+        expect_frame(T, st, 0, want);
+    }
+    ppool__event ev = next_event(T, st);
+    ASSERT_EQ(ev.len, 10000);
+    ASSERT_EQ(((char *)ev.frame)[9999], 'a');
+    free(ev.frame);
+}
+
 int main(void)
 {
+    batch_split();
     const ppool__transport *T = ppool__transport_find("auto");
     ASSERT_TRUE(T != NULL);
     ASSERT_TRUE(strcmp(T->name, "mpi") == 0); /* auto picks MPI under mpirun */
@@ -75,6 +144,7 @@ int main(void)
         expect_frame(T, st, 0, "cba");
         send_str(T, st, 1, "hello");
         expect_frame(T, st, 1, "olleh");
+        many_small_then_large(T, st);
         /* a frame the worker cannot read: it is given up, reported dead */
         send_str(T, st, 1, "bad");
         ppool__event ev = next_event(T, st);
