@@ -133,6 +133,33 @@ static void bench_w4(ppool *p, size_t n)
     free(want);
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Apply latency: n round trips of one tiny task, one after the other; p50 and p99. */
+static void bench_apply(ppool *p, size_t n)
+{
+    double *lat = malloc(n * sizeof *lat);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        long x = (long)i;
+        ppool_buf r;
+        double t0 = now();
+        rc = ppool_apply(p, "square", &x, sizeof x, &r);
+        lat[i] = now() - t0;
+        if (rc == 0 && *(long *)r.data != x * x) rc = -1;
+        ppool_buf_free(&r);
+    }
+    qsort(lat, n, sizeof *lat, cmp_double);
+    printf("ppool apply workers=%d tasks=%zu transport=%s p50_us=%.1f p99_us=%.1f ok=%d\n",
+           ppool_size(p), n, ppool_transport(p), lat[n / 2] * 1e6, lat[n * 99 / 100] * 1e6,
+           rc == 0);
+    free(lat);
+}
+
 /* The pool sits idle for `secs` seconds (2 by default). */
 static void bench_idle(ppool *p, size_t secs)
 {
@@ -153,6 +180,8 @@ static int bench(ppool *p, const char *what, size_t n)
         bench_spin(p, what[1] == '3', n ? n : 2000);
     else if (strcmp(what, "w4") == 0)
         bench_w4(p, n ? n : 2000);
+    else if (strcmp(what, "apply") == 0)
+        bench_apply(p, n ? n : 5000);
     else if (strcmp(what, "idle") == 0)
         bench_idle(p, n);
     else
@@ -179,7 +208,7 @@ int main(int argc, char **argv)
         return 0;
     }
     int rc = bench(p, what, n);
-    if (rc) fprintf(stderr, "usage: ppool-bench w1|w1c1|w2|w3|w4|idle [workers] [tasks]\n");
+    if (rc) fprintf(stderr, "usage: ppool-bench w1|w1c1|w2|w3|w4|apply|idle [workers] [tasks]\n");
     ppool_free(p);
     return rc;
 }

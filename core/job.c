@@ -74,7 +74,7 @@ static void unlink_job(ppool *p, ppool__job *j)
 void ppool__job_finish(ppool *p, ppool__job *j)
 {
     if (j->finished) return;
-    j->finished = 1;
+    __atomic_store_n(&j->finished, 1, __ATOMIC_RELEASE); /* a caller may spin on it unlocked */
     unlink_job(p, j);
     pthread_cond_broadcast(&j->cond);
     pthread_cond_broadcast(&p->idle);

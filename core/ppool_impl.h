@@ -27,8 +27,8 @@
 #define PPOOL__START_SECONDS        60.0 /* workers that send no Hello by then fail the open */
 #define PPOOL__MAX_NAP              1.0  /* the dispatcher wakes at least this often (seconds) */
 #define PPOOL__START_GRACE          1.0 /* with task_timeout: a Hello is due by task_timeout + this */
-#define PPOOL__PROGRESS_DELAY       1.0 /* the bar appears once maps have run this long (tqdm's delay) \
-                                         */
+#define PPOOL__PROGRESS_DELAY       1.0 /* the bar appears after maps ran this long (tqdm's delay) */
+#define PPOOL__WAIT_SPIN            30e-6 /* a blocking call watches for its result this long first */
 /* Task bulk and each variable-sized item in it start at this alignment, so a
  * task may cast its argument to any type. */
 #define PPOOL__ALIGN       16

@@ -1,4 +1,4 @@
-"""mp_pool.py: the Python peers on W1, W2, W3: multiprocessing.Pool and ProcessPoolExecutor."""
+"""mp_pool.py: the Python peers on W1, W2, W3 and apply latency: multiprocessing.Pool and ProcessPoolExecutor."""
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -25,9 +25,34 @@ def workload(what, n):
     return spin, [2.0 * i / n for i in range(n)]  # w3: item i costs 2 ms * i / n
 
 
+def apply_latency(peer, workers, n):
+    """n round trips of one tiny task, one after the other: p50 and p99 in microseconds."""
+    lat = []
+    if peer == "mp":
+        with Pool(workers) as pool:
+            pool.apply(square, (1,))
+            for i in range(n):
+                t0 = time.perf_counter()
+                ok = pool.apply(square, (i,)) == i * i
+                lat.append(time.perf_counter() - t0)
+    else:
+        with ProcessPoolExecutor(workers) as ex:
+            ex.submit(square, 1).result()
+            for i in range(n):
+                t0 = time.perf_counter()
+                ok = ex.submit(square, i).result() == i * i
+                lat.append(time.perf_counter() - t0)
+    lat.sort()
+    name = {"mp": "multiprocessing.Pool", "ppe": "ProcessPoolExecutor"}[peer]
+    print(f"{name} apply workers={workers} tasks={n} p50_us={lat[n // 2] * 1e6:.1f} "
+          f"p99_us={lat[n * 99 // 100] * 1e6:.1f} ok={int(ok)}")
+
+
 def main():
     peer, what = sys.argv[1], sys.argv[2]
     workers = int(sys.argv[3]) if len(sys.argv) > 3 else 2
+    if what == "apply":
+        return apply_latency(peer, workers, int(sys.argv[4]) if len(sys.argv) > 4 else 5000)
     n = int(sys.argv[4]) if len(sys.argv) > 4 else (200000 if what == "w1" else 2000)
     fn, args = workload(what, n)
     if peer == "mp":

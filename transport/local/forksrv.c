@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,6 +140,21 @@ int ppool__read_frame(int fd, void **frame, size_t *len, size_t max)
     return 1;
 }
 
+void ppool__await_briefly(int fd)
+{
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        struct pollfd pf = {.fd = fd, .events = POLLIN};
+        if (poll(&pf, 1, 0) != 0) return;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        if ((double)(t.tv_sec - t0.tv_sec) + (double)(t.tv_nsec - t0.tv_nsec) * 1e-9 >
+            PPOOL__LOCAL_SPIN)
+            return;
+        sched_yield();
+    }
+}
+
 int ppool__serve_channel(int fd, int slot, int hello_first, const ppool__worker_ops *wops,
                          size_t max_frame, volatile uint64_t *current)
 {
@@ -154,6 +170,7 @@ int ppool__serve_channel(int fd, int slot, int hello_first, const ppool__worker_
     }
     free(out);
     for (;;) {
+        ppool__await_briefly(fd); /* the next frame often follows a result at once */
         int r = ppool__read_frame(fd, &in, &in_len, max_frame);
         if (r <= 0) {
             code = r < 0 ? 4 : 0;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,7 +59,32 @@ typedef struct local_st {
     int spawn;                  /* start method "spawn": workers re-execute the program */
     struct pollfd *pfd;
     int *pslot;
+    double active; /* when a frame last went out or an event came: then recv() spins first */
 } local_st;
+
+static double mono_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* poll() that first spins (non-blocking polls, yielding between them) for
+ * up to PPOOL__LOCAL_SPIN when a message moved in the last millisecond:
+ * a reply that comes within microseconds then costs no wake-up, and an idle
+ * pool never spins. */
+static int poll_soon(local_st *s, nfds_t k, int ms)
+{
+    double t0 = mono_now();
+    if (ms != 0 && t0 - s->active < 1e-3) {
+        do {
+            int r = poll(s->pfd, k, 0);
+            if (r != 0) return r;
+            sched_yield();
+        } while (mono_now() - t0 < PPOOL__LOCAL_SPIN);
+    }
+    return poll(s->pfd, k, ms);
+}
 
 static void close_fd(int *fd)
 {
@@ -318,7 +344,7 @@ static int local_recv(void *st, ppool__event *ev, double timeout)
                                      (double)(t.tv_nsec - t0.tv_nsec) * 1e-9);
             ms = left <= 0 ? 0 : left > 1e6 ? 1000000000 : (int)(left * 1000.0 + 0.999);
         }
-        int r = poll(s->pfd, (nfds_t)k, ms);
+        int r = poll_soon(s, (nfds_t)k, ms);
         if (r < 0 && errno != EINTR) return PPOOL_ETRANSPORT;
         int woken = 0;
         if (r > 0 && ((s->pfd[0].revents | s->pfd[1].revents) & POLLNVAL))
@@ -346,7 +372,10 @@ static int local_recv(void *st, ppool__event *ev, double timeout)
             }
         }
         settle(s);
-        if (ppool__evq_pop(&s->events, ev)) return 0;
+        if (ppool__evq_pop(&s->events, ev)) {
+            s->active = mono_now();
+            return 0;
+        }
         if (woken || r == 0) return 0;
     }
 }
@@ -372,6 +401,7 @@ static int local_send(void *st, int worker, void *frame, size_t len)
         c->q = w;
     c->qtail = w;
     flush_chan(c);
+    s->active = mono_now();
     return 0;
 }
 

@@ -50,6 +50,11 @@ void ppool__fd_track_locked(int fd);
 /* A frame on a worker's socket is [u32 LE length][u32 LE length ^ magic][frame]:
  * bytes a task writes into the socket by mistake are caught at once instead
  * of being taken for a length and waited for. */
+/* After a message moved, a waiter polls without sleeping this long (a
+ * wake-up through a socket costs ~60 us across cores, a spinning peer ~2.5 us). */
+#define PPOOL__LOCAL_SPIN 30e-6
+/* Returns once fd is readable (or hung up), or after PPOOL__LOCAL_SPIN. */
+void ppool__await_briefly(int fd);
 #define PPOOL__FRAME_HDR   8
 #define PPOOL__FRAME_MAGIC 0x70506f4cu
 void ppool__frame_hdr_put(unsigned char h[PPOOL__FRAME_HDR], size_t len);

@@ -1,4 +1,5 @@
-/* batch.c: small frames the master sends a rank packed into one MPI message: [u32 LE length][frame]... */
+/* batch.c: small frames the master sends a rank packed into one MPI message: [u32 LE
+ * length][frame]... */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
