@@ -109,6 +109,7 @@ void ppool__drop_inflight(ppool *p, int status)
             ppool__job *j = c->job;
             if (!c->expired && !j->finished && !j->user_gone)
                 ppool__failed_add(j, c->first, c->count, status);
+            free(c->keys);
             free(c);
             ppool__job_unref(j);
         }
@@ -120,6 +121,7 @@ void ppool__drop_inflight(ppool *p, int status)
 void ppool__chunk_done(ppool *p, ppool__chunk *c)
 {
     ppool__job *j = c->job;
+    free(c->keys);
     free(c);
     ppool__job_unref(j); /* the chunk's reference; the scheduler still holds one if unfinished */
     (void)p;

@@ -189,6 +189,40 @@ static size_t fit_bytes(const ppool__job *j, size_t first, size_t count)
     return k;
 }
 
+/* With a journal: each item's key for [*first, +*count), and, for fresh
+ * items (`serve`), those an earlier run recorded are delivered from the
+ * journal: the leading ones at once, the chunk cut before the next one (the
+ * rest given back). Returns the keys of the chunk that is left (NULL when
+ * out of memory: it is then not recorded); *served says how many landed. */
+static ppool__jkey *journal_trim(ppool *p, ppool__job *j, size_t *first, size_t *count, int serve,
+                                 size_t *served)
+{
+    size_t f = *first, n = *count, fresh = 0;
+    *served = 0;
+    ppool__jkey *keys = malloc(n * sizeof *keys);
+    if (!keys) return NULL;
+    for (size_t i = 0; i < n; i++) {
+        size_t len;
+        const char *d = item_at(j, f + i, &len);
+        keys[fresh] = ppool__journal_key(j->fn, d, len);
+        const ppool__jentry *e = serve ? ppool__journal_find(p->journal, &keys[fresh]) : NULL;
+        if (!e) {
+            fresh++;
+            continue;
+        }
+        if (fresh) break; /* the chunk ends before it: it is served next time */
+        ppool__deliver(j, f + i, e->status, e->data, e->len, e->err[0] ? e->err : NULL);
+        (*served)++;
+    }
+    size_t back = n - *served - fresh; /* items given back to the job */
+    j->next -= back;
+    for (size_t k = 0; j->kind == JOB_ITER && k < back; k++)
+        j->slots[(j->next + k) % j->window].state = 0;
+    *first = f + *served;
+    *count = fresh;
+    return keys;
+}
+
 /* Gives worker w one chunk if any job has work. Returns 1 if it did. */
 static int dispatch_one(ppool *p, int w)
 {
@@ -215,6 +249,7 @@ static int dispatch_one(ppool *p, int w)
         }
         size_t first = 0, count = 0;
         unsigned tries = 0;
+        int fresh = 0;
         if (j->retry && !j->user_gone) {
             ppool__chunk *c = j->retry;
             first = c->first;
@@ -250,8 +285,22 @@ static int dispatch_one(ppool *p, int w)
                     for (size_t k = 0; k < count; k++) j->slots[(first + k) % j->window].state = 2;
                 }
                 j->next += count;
+                fresh = 1;
             }
             if (!count && j->kind >= JOB_ITER && !j->src_end) j->window_blocked = 1;
+        }
+        ppool__jkey *keys = NULL;
+        if (count && p->journal) {
+            size_t served;
+            keys = journal_trim(p, j, &first, &count, fresh, &served);
+            if (served) { /* they land now; the job may finish with them */
+                j->inflight += served;
+                ppool__land(p, j, served);
+                if (!count) {
+                    free(keys);
+                    return 1;
+                }
+            }
         }
         if (!count) {
             j = j->nextjob;
@@ -259,6 +308,7 @@ static int dispatch_one(ppool *p, int w)
         }
         ppool__chunk *c = calloc(1, sizeof *c);
         if (!c) { /* give the items back */
+            free(keys);
             ppool__requeue(j, first, count, tries);
             j->inflight += count; /* requeue counted them out of flight */
             return 0;
@@ -267,6 +317,7 @@ static int dispatch_one(ppool *p, int w)
         c->first = first;
         c->count = count;
         c->tries = tries;
+        c->keys = keys;
         j->inflight += count;
         j->refs++; /* the chunk's */
         if (ws->tail) {

@@ -253,6 +253,20 @@ double ppool__check_deadlines(ppool *p)
     return next;
 }
 
+/* With a journal: records each item's outcome, as delivered (the chunk's
+ * keys were taken at dispatch). */
+static void journal_result(ppool *p, const ppool__chunk *c, const Ppool__Result *r,
+                           const char *bulk)
+{
+    size_t off = 0, e = 0;
+    for (size_t i = 0; i < r->count; i++) {
+        size_t l = r->uniform ? r->item_size : r->lens[i];
+        int st = r->n_status ? r->status[i] : 0;
+        ppool__journal_add(p->journal, &c->keys[i], st, bulk + off, l, st ? r->errors[e++] : NULL);
+        off += l;
+    }
+}
+
 /* Checks a Result against the chunk at the head of w's flight and delivers it. */
 static int handle_result(ppool *p, int w, const Ppool__Result *r, const char *bulk, size_t bulk_len)
 {
@@ -294,6 +308,7 @@ static int handle_result(ppool *p, int w, const Ppool__Result *r, const char *bu
             off += l;
         }
     }
+    if (p->journal && c->keys) journal_result(p, c, r, bulk);
     if (r->count) {
         double x = r->busy / r->count;
         j->per_item = j->per_item > 0 ? 0.7 * j->per_item + 0.3 * x : x;

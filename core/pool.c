@@ -140,6 +140,9 @@ static int resolve(ppool *p, const ppool_opts *in)
                            o.task_timeout);
     if (resolve_progress(p, &o)) return PPOOL_EINVAL;
     if (resolve_retries(&o)) return PPOOL_EINVAL;
+    if (!o.journal || !*o.journal) o.journal = getenv("PPOOL_JOURNAL");
+    if (o.journal && *o.journal && !(o.journal = p->journal_path = strdup(o.journal)))
+        return ppool__fail(NULL, PPOOL_ENOMEM, "out of memory");
     if (o.initarg_len && !o.initarg)
         return ppool__fail(NULL, PPOOL_EINVAL, "initarg is NULL but initarg_len is %zu",
                            o.initarg_len);
@@ -183,6 +186,8 @@ static void destroy(ppool *p)
     }
     ppool__topo_plan_free(p->cpusets, p->nplanned);
     ppool__registry_release(&p->reg);
+    ppool__journal_close(p->journal);
+    free(p->journal_path);
     free(p->initializer);
     free(p->initarg);
     free(p->w);
@@ -235,6 +240,8 @@ static void shut_down(ppool *p, int now)
         p->T->close(p->tst);
     }
     pthread_mutex_lock(&p->mu);
+    ppool__journal_close(p->journal); /* what was recorded goes out */
+    p->journal = NULL;
     ppool__drop_inflight(p, PPOOL_ECLOSED);
     for (int i = 0; i < p->nworkers; i++)
         if (p->w[i].state != W_GONE) p->w[i].state = W_DOWN;
@@ -324,6 +331,7 @@ int ppool__open_on(ppool **pool, const ppool_opts *opts, const char *transport, 
     ppool *p = create(opts, transport, &rc);
     if (!p) return rc;
     rc = start_workers(p, where);
+    if (rc == 0 && p->journal_path) rc = ppool__journal_open(p->journal_path, &p->journal);
     if (rc == 0) {
         for (int i = 0; i < p->nworkers; i++) p->w[i].spawns = 1;
         p->state = POOL_OPEN; /* before the dispatcher thread reads it */

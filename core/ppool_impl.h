@@ -112,6 +112,36 @@ void ppool__failed_keep(const struct ppool *p, struct ppool__job *j);
 /* How many of j's items failed; lists the first cap (lowest index first). Under p->mu. */
 size_t ppool__failed_report(struct ppool__job *j, size_t *index, int *status, size_t cap);
 
+/* ---- journal.c: the master's record of finished items (opts.journal) ---- */
+#define PPOOL__JOURNAL_SECONDS 0.2 /* records are written out at least this often */
+typedef struct ppool__jkey {
+    unsigned char b[16]; /* XXH3-128 of the function name (with its NUL) and the item */
+} ppool__jkey;
+typedef struct ppool__jentry {
+    ppool__jkey key;
+    int status;
+    char *data; /* the result's bytes */
+    size_t len;
+    char *err; /* "" when it succeeded */
+} ppool__jentry;
+typedef struct ppool__journal ppool__journal;
+/* Opens (creating) the journal at path and reads what it holds: a torn last
+ * record is cut off; a damaged or foreign file is PPOOL_EPROTO naming the
+ * path and offset. 0 or < 0 with ppool_errmsg(NULL). */
+int ppool__journal_open(const char *path, ppool__journal **out);
+/* Writes what is buffered and closes. NULL is fine. */
+void ppool__journal_close(ppool__journal *jn);
+ppool__jkey ppool__journal_key(const char *fn, const void *item, size_t len);
+/* The outcome recorded for key by an earlier run, or NULL (a failed one only
+ * with PPOOL_JOURNAL_FAILED=keep: by default failed items run again). */
+const ppool__jentry *ppool__journal_find(ppool__journal *jn, const ppool__jkey *k);
+/* Buffers a record of an item's outcome. */
+void ppool__journal_add(ppool__journal *jn, const ppool__jkey *k, int status, const void *data,
+                        size_t len, const char *err);
+/* Writes the buffer out when PPOOL__JOURNAL_SECONDS have passed since the
+ * last write (or `force`); the seconds until the next is due, -1 if none. */
+double ppool__journal_tick(ppool__journal *jn, double now, int force);
+
 /* ---- sched.c / pool.c / jobs ---- */
 enum { JOB_MAP, JOB_BUFS, JOB_APPLY, JOB_ITER, JOB_SOURCE };
 
@@ -119,9 +149,10 @@ typedef struct ppool__chunk {
     struct ppool__job *job;
     size_t first;
     size_t count;
-    unsigned tries; /* deaths of a worker running this single item */
-    double started; /* when its worker began it (it is the oldest in flight), 0 before */
-    int expired;    /* failed or re-queued at a deadline: its result is discarded */
+    unsigned tries;    /* deaths of a worker running this single item */
+    double started;    /* when its worker began it (it is the oldest in flight), 0 before */
+    int expired;       /* failed or re-queued at a deadline: its result is discarded */
+    ppool__jkey *keys; /* with a journal: each item's key, to record its outcome */
     struct ppool__chunk *next;
 } ppool__chunk;
 
@@ -270,6 +301,9 @@ struct ppool {
     int progress_shown;    /* the bar is drawn (asked for, and stderr a terminal or forced) */
     double progress_since; /* when the maps in flight began (0: none), for the bar's delay */
     size_t progress_total; /* items the bar showed last */
+
+    ppool__journal *journal; /* opts.journal: items recorded, and served again */
+    char *journal_path;
 
     char errmsg[PPOOL__ERRMSG]; /* last failure on this pool, any thread */
 };

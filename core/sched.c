@@ -31,6 +31,8 @@ static double sleep_for(ppool *p)
 {
     double timeout = progress_tick(p);
     if (timeout < 0 || timeout > PPOOL__MAX_NAP) timeout = PPOOL__MAX_NAP;
+    double journal = p->journal ? ppool__journal_tick(p->journal, ppool__now(), 0) : -1;
+    if (journal >= 0 && journal < timeout) timeout = journal; /* records go out in time */
     double due = ppool__check_deadlines(p);
     if (due >= 0) {
         double left = due - ppool__now();

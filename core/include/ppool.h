@@ -107,10 +107,15 @@ typedef struct ppool_opts {
                                     PPOOL_ETIMEDOUT and a local worker is killed and replaced; 0: none */
     unsigned flags;            /**< PPOOL_PROGRESS, PPOOL_STATS, PPOOL_NO_RETRIES */
     /* appended after 0.1.0 */
-    const char *start; /**< how local workers start: NULL|"auto"|"fork" (a fork server forked at
-                            open: fastest, inherits the program's state then) or "spawn" (each
-                            worker runs the program again, which serves when it reaches
-                            ppool_open and gets PPOOL_WORKER); or PPOOL_START */
+    const char *start;   /**< how local workers start: NULL|"auto"|"fork" (a fork server forked at
+                              open: fastest, inherits the program's state then) or "spawn" (each
+                              worker runs the program again, which serves when it reaches
+                              ppool_open and gets PPOOL_WORKER); or PPOOL_START */
+    const char *journal; /**< a file where the master records every finished item (or
+                              PPOOL_JOURNAL): run again with the same journal, every call takes
+                              the items found there (same function, same input bytes) from it
+                              and runs only the rest; failed items run again
+                              (PPOOL_JOURNAL_FAILED=keep: they stay failed). NULL: none */
 } ppool_opts;
 #define PPOOL_OPTS_INIT                                                                            \
     {                                                                                              \
