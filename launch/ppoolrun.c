@@ -10,6 +10,8 @@
 
 #include <ppool.h>
 
+#include "farm.h"
+
 /* Internal to the library (core/topo.c), exported for this report only, not public API: the
  * CPUs granted by the tightest cgroup CPU quota (v2 cpu.max, v1 cpu.cfs_quota_us over
  * cpu.cfs_period_us) from the process's cgroup, read from proc_cgroup, up to the root of the
@@ -32,8 +34,9 @@ enum mode { MODE_NONE, MODE_INFO, MODE_LOCAL, MODE_MPI };
 /* What the command line asks for. */
 struct request {
     enum mode mode;
-    int workers; /* -n; 0 when not given */
-    char **prog; /* the program and its arguments, NULL-terminated; NULL when none */
+    int workers;           /* -n; 0 when not given */
+    char **prog;           /* the program and its arguments, NULL-terminated; NULL when none */
+    struct farm_opts farm; /* --farm FILE and its options (farm.file NULL: none) */
 };
 
 /* Writes to buf "<prefix>/dir", the prefix being the folder above this program's own when
@@ -132,11 +135,73 @@ static int check_request(const struct request *r)
         why = r->prog ? "give --local or --mpi before PROGRAM" : "give --local, --mpi or --info";
     else if (r->mode == MODE_INFO && (r->prog || r->workers))
         why = "--info takes neither -n nor a PROGRAM";
-    else if (r->mode != MODE_INFO && !r->prog)
+    else if (r->farm.file && (r->prog || r->mode == MODE_INFO))
+        why = "--farm FILE takes --local or --mpi and no PROGRAM";
+    else if (!r->farm.file &&
+             (r->farm.joblog || r->farm.results || r->farm.resume || r->farm.resume_failed ||
+              r->farm.retries || r->farm.timeout || r->farm.keep_order || r->farm.progress))
+        why = "--joblog, --results, --resume, --resume-failed, --retries, --timeout, --keep-order "
+              "and --progress go with --farm FILE";
+    else if (r->mode != MODE_INFO && !r->prog && !r->farm.file)
         why = r->mode == MODE_MPI ? "--mpi needs a PROGRAM" : "--local needs a PROGRAM";
     if (!why) return 0;
     fprintf(stderr, "ppoolrun: %s (try --help)\n", why);
     return EXIT_USAGE;
+}
+
+/* A non-negative number of seconds or a count for `opt`; EXIT_USAGE naming it when not. */
+static int parse_number(const char *opt, const char *s, double *x, int whole)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || v < 0 || v > 1e9 || (whole && v != (double)(long)v)) {
+        fprintf(stderr, "ppoolrun: %s: '%s' is not a %s\n", opt, s,
+                whole ? "count (0 or more)" : "number of seconds (0 or more)");
+        return EXIT_USAGE;
+    }
+    *x = v;
+    return 0;
+}
+
+/* The farm's options (GNU parallel's names); -1 when c is none of them. */
+static int farm_option(int c, struct farm_opts *f)
+{
+    double x = 0;
+    int rc = 0;
+    switch (c) {
+    case 'F':
+        f->file = optarg;
+        break;
+    case 'J':
+        f->joblog = optarg;
+        break;
+    case 'R':
+        f->results = optarg;
+        break;
+    case 'r':
+        f->resume = 1;
+        break;
+    case 'f':
+        f->resume_failed = 1;
+        break;
+    case 'k':
+        f->keep_order = 1;
+        break;
+    case 'p':
+        f->progress = 1;
+        break;
+    case 'T':
+        rc = parse_number("--timeout", optarg, &f->timeout, 0);
+        break;
+    case 'N':
+        rc = parse_number("--retries", optarg, &x, 1);
+        f->retries = (int)x;
+        break;
+    default:
+        return -1;
+    }
+    return rc;
 }
 
 /* Fills *r from the command line. Returns -1 to go on, else the exit status (--help: 0). */
@@ -144,9 +209,14 @@ static int parse_args(int argc, char **argv, struct request *r)
 {
     enum { OPT_LOCAL = 256, OPT_MPI, OPT_INFO, OPT_VERSION };
     static const struct option longopts[] = {
-        {"local", no_argument, NULL, OPT_LOCAL}, {"mpi", no_argument, NULL, OPT_MPI},
-        {"info", no_argument, NULL, OPT_INFO},   {"version", no_argument, NULL, OPT_VERSION},
-        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0}};
+        {"local", no_argument, NULL, OPT_LOCAL},   {"mpi", no_argument, NULL, OPT_MPI},
+        {"info", no_argument, NULL, OPT_INFO},     {"version", no_argument, NULL, OPT_VERSION},
+        {"help", no_argument, NULL, 'h'},          {"farm", required_argument, NULL, 'F'},
+        {"joblog", required_argument, NULL, 'J'},  {"results", required_argument, NULL, 'R'},
+        {"resume", no_argument, NULL, 'r'},        {"resume-failed", no_argument, NULL, 'f'},
+        {"keep-order", no_argument, NULL, 'k'},    {"progress", no_argument, NULL, 'p'},
+        {"bar", no_argument, NULL, 'p'},           {"timeout", required_argument, NULL, 'T'},
+        {"retries", required_argument, NULL, 'N'}, {NULL, 0, NULL, 0}};
     int c, rc = 0;
     /* '+': options end at PROGRAM, so its own options are left to it. */
     while (rc == 0 && (c = getopt_long(argc, argv, "+hn:", longopts, NULL)) != -1) {
@@ -169,8 +239,9 @@ static int parse_args(int argc, char **argv, struct request *r)
         case OPT_INFO:
             rc = set_mode(r, MODE_INFO);
             break;
-        default: /* getopt said what is wrong */
-            fprintf(stderr, "ppoolrun: try --help\n");
+        default:
+            if ((rc = farm_option(c, &r->farm)) >= 0) break;
+            fprintf(stderr, "ppoolrun: try --help\n"); /* getopt said what is wrong */
             return EXIT_USAGE;
         }
     }
@@ -398,11 +469,40 @@ static int report(void)
     return 0;
 }
 
+/* --farm: locally, the farm runs here on a local pool; with --mpi, mpirun
+ * runs this same command line on every rank (PPOOL__FARM_HERE set), whose
+ * rank 0 runs the farm and the others serve. */
+static int run_farm(struct request *r, int argc, char **argv)
+{
+    char n[16];
+    snprintf(n, sizeof n, "%d", r->workers);
+    if (getenv("PPOOL__FARM_HERE")) return farm_run(&r->farm);
+    if (r->mode == MODE_LOCAL) {
+        if (put_env("PPOOL_TRANSPORT", "local") || (r->workers && put_env("PPOOL_WORKERS", n)))
+            return 255;
+        return farm_run(&r->farm);
+    }
+    static char self[PATH_MAX];
+    ssize_t l = readlink("/proc/self/exe", self, sizeof self - 1);
+    char **prog = calloc((size_t)argc + 1, sizeof *prog);
+    if (l <= 0 || !prog || put_env("PPOOL__FARM_HERE", "1")) {
+        fprintf(stderr, "ppoolrun: cannot run the farm under mpirun (%s)\n", strerror(errno));
+        free(prog);
+        return 255;
+    }
+    self[l] = 0;
+    prog[0] = self;
+    memcpy(prog + 1, argv + 1, (size_t)(argc - 1) * sizeof *prog);
+    r->prog = prog;
+    return run_mpi(r);
+}
+
 int main(int argc, char **argv)
 {
-    struct request r = {MODE_NONE, 0, NULL};
+    struct request r = {MODE_NONE, 0, NULL, {0}};
     int rc = parse_args(argc, argv, &r);
     if (rc >= 0) return rc;
+    if (r.farm.file) return run_farm(&r, argc, argv);
     switch (r.mode) {
     case MODE_LOCAL:
         return run_local(&r);
