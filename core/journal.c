@@ -1,4 +1,5 @@
-/* journal.c: the master's record of finished items (opts.journal): read at open, appended in batches. */
+/* journal.c: the master's record of finished items (opts.journal): read at open, appended in
+ * batches. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -164,8 +165,8 @@ static int check_header(ppool__journal *jn, const unsigned char *b, size_t len)
         unsigned char h[HEADER] = MAGIC;
         put_le(h + 8, VERSION, 4);
         if (write(jn->fd, h, HEADER) != HEADER)
-            return ppool__fail(NULL, PPOOL_ESYS, "journal %s: cannot write its header: %s", jn->path,
-                               strerror(errno));
+            return ppool__fail(NULL, PPOOL_ESYS, "journal %s: cannot write its header: %s",
+                               jn->path, strerror(errno));
         return 0;
     }
     if (len < HEADER || memcmp(b, MAGIC, 8) != 0)
@@ -187,7 +188,8 @@ static int load(ppool__journal *jn)
     unsigned char *b;
     size_t len, off = HEADER;
     int rc = slurp(jn->fd, &b, &len);
-    if (rc) return ppool__fail(NULL, rc, "journal %s: cannot read it: %s", jn->path, strerror(errno));
+    if (rc)
+        return ppool__fail(NULL, rc, "journal %s: cannot read it: %s", jn->path, strerror(errno));
     rc = check_header(jn, b, len);
     while (rc == 0 && len > HEADER && off < len) {
         size_t left = len - off, n = left < 8 ? 0 : (size_t)get_le(b + off, 4);
