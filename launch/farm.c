@@ -1,4 +1,5 @@
-/* farm.c: ppoolrun --farm: each line a shell command run on a pool worker; joblog, resume, retries. */
+/* farm.c: ppoolrun --farm: each line a shell command run on a pool worker; joblog, resume, retries.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -104,7 +105,8 @@ static int farm_task(ppool_task *t, const void *arg, size_t len)
     memcpy(&ord, arg, sizeof ord);
     const char *cmd = (const char *)arg + sizeof ord;
     signal(SIGCHLD, SIG_DFL); /* waitpid needs it */
-    int out = memfd_create("ppoolrun-out", MFD_CLOEXEC), err = memfd_create("ppoolrun-err", MFD_CLOEXEC);
+    int out = memfd_create("ppoolrun-out", MFD_CLOEXEC),
+        err = memfd_create("ppoolrun-err", MFD_CLOEXEC);
     if (out < 0 || err < 0) return ppool_task_fail(t, "memfd_create: %s", strerror(errno));
     struct outcome o = {0};
     gethostname(o.host, sizeof o.host - 1);
@@ -246,8 +248,8 @@ static void draw_progress(struct farm *f, int last)
 {
     double dt = epoch_now() - f->t0, rate = dt > 0 ? (double)f->done / dt : 0;
     double eta = rate > 0 ? (double)(f->ntodo - f->done) / rate : 0;
-    fprintf(stderr, "\rppoolrun: %zu/%zu done, %zu failed, %.1f/s, ETA %.0f s%s", f->done,
-            f->ntodo, f->failed, rate, eta, last ? "\n" : "");
+    fprintf(stderr, "\rppoolrun: %zu/%zu done, %zu failed, %.1f/s, ETA %.0f s%s", f->done, f->ntodo,
+            f->failed, rate, eta, last ? "\n" : "");
 }
 
 /* One command's outcome: its output (whole, so never interleaved mid-line),
@@ -298,7 +300,8 @@ static int open_joblog(struct farm *f)
         return 1;
     }
     if (fresh)
-        fputs("Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand\n", f->log);
+        fputs("Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand\n",
+              f->log);
     return 0;
 }
 

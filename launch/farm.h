@@ -1,4 +1,5 @@
-/* farm.h: ppoolrun --farm: shell commands as a pool's items, with GNU parallel's joblog and resume. */
+/* farm.h: ppoolrun --farm: shell commands as a pool's items, with GNU parallel's joblog and resume.
+ */
 #ifndef PPOOLRUN_FARM_H
 #define PPOOLRUN_FARM_H
 

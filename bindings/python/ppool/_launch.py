@@ -5,6 +5,7 @@ import os
 import runpy
 import sys
 import types
+import weakref
 
 from . import _ppool
 
@@ -19,6 +20,7 @@ functions resolve, and serve every pool it opens in turn)."""
 _SIZE_VARS = ("OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "PMI_SIZE", "SLURM_STEP_NUM_TASKS")
 _RANK_VARS = ("PMIX_RANK", "PMI_RANK", "OMPI_COMM_WORLD_RANK", "SLURM_PROCID")
 
+live = weakref.WeakSet()  # every pool's _Core not yet terminated or joined (pool.py fills it)
 _role = None  # None: a plain program; "master": the runner's rank 0; "importing" then "worker"
 _mpi_pools = False  # a plain program opened an MPI pool: its worker ranks wait for the end
 
@@ -148,8 +150,7 @@ def _import_script(path, module_name, rank):
 
 def _stop_workers():
     """Rank 0, after the script: its pools are terminated, then the worker ranks told to go."""
-    from . import pool
-    for core in list(pool._live):
+    for core in list(live):
         try:
             core.terminate()
         except Exception:

@@ -372,7 +372,7 @@ class _Core:
         self.handler = threading.Thread(target=_handle_results, args=(engine, self.cache),
                                         name="ppool-results", daemon=True)
         self.handler.start()
-        _live.add(self)
+        _launch.live.add(self)
 
     def stop_handler(self):
         self.engine.post(_SENTINEL, None)
@@ -383,7 +383,7 @@ class _Core:
         if self.terminated:
             return
         self.terminated = True
-        _live.discard(self)
+        _launch.live.discard(self)
         for r in list(self.cache.values()):
             r._abandon()
         self.engine.terminate()
@@ -400,7 +400,7 @@ class _Core:
         self.engine.close()
         self.engine.join()
         self.joined = True
-        _live.discard(self)
+        _launch.live.discard(self)
         self.stop_handler()
 
 
@@ -431,14 +431,11 @@ def _handle_results(engine, cache):
                 _callback_failed()
 
 
-_live = weakref.WeakSet()  # every pool's _Core not yet terminated or joined
-
-
 @atexit.register
 def _terminate_all():
     """At exit, as multiprocessing's finalizers do: running pools are terminated (their workers
     stopped) before the interpreter goes, so ppool's dispatcher never meets a dead Python."""
-    for core in list(_live):
+    for core in list(_launch.live):
         try:
             core.terminate()
         except Exception:
@@ -449,7 +446,7 @@ def _terminate_all():
 def _one_mpi_pool():
     """Ranks serve one pool at a time: a pool that was closed is joined first (its ranks finish
     its work), one still running is an error (the new pool would wait for its ranks)."""
-    for core in list(_live):
+    for core in list(_launch.live):
         if core.engine.transport != "mpi":
             continue
         if not core.closed:

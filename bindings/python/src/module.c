@@ -1,18 +1,6 @@
 /* module.c: the _ppool extension module: registration at import, helpers, an MPI rank's serving. */
 #include "ext.h"
 
-PyObject *ppx_EngineError;
-
-PyObject *ppx_raise(int code, const char *msg)
-{
-    PyObject *v = Py_BuildValue("(is)", code, msg && *msg ? msg : ppool_strerror(code));
-    if (v) {
-        PyErr_SetObject(ppx_EngineError, v);
-        Py_DECREF(v);
-    }
-    return NULL;
-}
-
 static PyObject *mod_cpu_count(PyObject *m, PyObject *unused)
 {
     return PyLong_FromLong(ppool_cpu_count());
