@@ -6,7 +6,7 @@ from concurrent.futures import as_completed
 from mpi4py import MPI
 from mpi4py.futures import MPIPoolExecutor
 
-from mp_pool import LABELS, spin, square, workload
+from mp_pool import LABELS, square, workload
 
 
 def run_map(chunksize, unordered=False):
