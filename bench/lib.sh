@@ -8,7 +8,7 @@ if [ "${BENCH_QUICK:-0}" = 1 ]; then
 else
   : "${N_W1:=200000}" "${N_W1_BIG:=5000000}" "${N_W1C1:=200000}" "${N_PPE_C1:=20000}" "${N_SPIN:=2000}"
   : "${N_W4:=2000}" "${N_APPLY:=5000}" "${N_STARTUP:=20}" "${IDLE_S:=2}"
-  : "${MEM_MAP:=1000000 10000000}" "${MEM_SOURCE:=1000000 20000000}"
+  : "${MEM_MAP:=1000000 10000000 30000000}" "${MEM_SOURCE:=1000000 20000000}"
 fi
 : "${BENCH_LIMIT:=300}" # seconds one run may take before it is stopped and counted as failed
 bench_err=$(mktemp)
