@@ -339,8 +339,10 @@ def write_summary(outdir, meta, trows, main, mem, scal, plotted):
                ""] + mem
     if scal:
         md += ["", "## Scaling: W2 and W3 against workers", "",
-               "Tasks spin on the clock, so beyond the cores they still take their wall time: "
-               "there the sweep measures the dispatch, not the CPUs."
+               "Tasks spin on the CPU for their time, so beyond the cores (oversubscribed) "
+               "efficiency falls towards cores / workers and tasks/s stays at what the cores "
+               "give: there the sweep shows what the dispatch costs the workers it shares "
+               "cores with."
                + (" Plot: `scaling.svg`." if plotted else "")] + scal
     py = os.path.join(outdir, "python.txt")
     if os.path.exists(py):
