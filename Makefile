@@ -80,6 +80,9 @@ fuzz: build
 	@test -x $(BUILD)/tests/fuzz/fuzz_frame || { echo "fuzz_frame not built: needs clang (see PPOOL_BUILD_FUZZ)"; exit 1; }
 	sh tests/fuzz/run.sh $(BUILD)/tests/fuzz/fuzz_frame tests/fuzz/corpus $(FUZZ_RUNS)
 
+# The benchmarks: every workload, ppool and its peers side by side (local, then under mpirun), into
+# bench/results/: results.jsonl, summary.md with the targets, scaling.svg. `make bench REPEATS=5`;
+# `make bench BENCH_QUICK=1` for a short run (bench/README.md).
 bench: build
 	@sh bench/run.sh $(BUILD)
 

@@ -1,21 +1,23 @@
-/* c_mpi.c: the hand-written MPI peer: rank 0 hands single tasks to worker ranks (W1c1, W3, W4). */
+/* c_mpi.c: the hand-written MPI peer: rank 0 hands single tasks to worker ranks (W1c1, W2-W4). */
 #include <mpi.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../workloads.h"
+
 enum { TAG_TASK = 1, TAG_STOP = 2, MAXW = 256, MAXD = 2, MIB = 1 << 20 };
 
 /* One workload: item i is `size` bytes at in + i * size; every result is one long. */
 struct job {
-    int kind; /* 1: x*x on a long, 3: spin ms (a double), 4: checksum of 1 MiB */
+    int kind; /* 1: x*x on a long, 3: spin ms (a double: W2, W3, W3ramp), 4: checksum of 1 MiB */
     const char *label;
     long n;
     size_t size;
     char *in;
     long *out, *want;
-    double ideal; /* W3: sum of task times / workers */
+    double ideal; /* W2, W3: sum of task times / workers */
 };
 
 /* A task in flight: its item and the send that carries it (from the input array, no copy). */
@@ -24,26 +26,11 @@ struct slot {
     MPI_Request req;
 };
 
-/* W3's cost of item i, as in ppool_bench.c and mp_pool.py: 2 ms * i / n. */
-static double w3_ms(long i, long n)
-{
-    return 2.0 * (double)i / (double)n;
-}
-
 static void spin(double ms)
 {
     double until = MPI_Wtime() + ms * 1e-3;
     while (MPI_Wtime() < until) {
     }
-}
-
-/* W4: the sum of the item's 64-bit words, the 8-byte result. */
-static long checksum(const void *p, size_t len)
-{
-    const uint64_t *w = p;
-    uint64_t s = 0;
-    for (size_t i = 0; i < len / sizeof *w; i++) s += w[i];
-    return (long)s;
 }
 
 static long compute(int kind, const void *buf, size_t len)
@@ -53,7 +40,7 @@ static long compute(int kind, const void *buf, size_t len)
         spin(*(const double *)buf);
         return 1;
     }
-    return checksum(buf, len);
+    return (long)bench_sum64(buf, len);
 }
 
 /* Worker ranks: receive a task, run it, send the result back, until the master says stop. */
@@ -104,16 +91,6 @@ static double master(const struct job *j, int nw, int depth, long first, long n)
     return MPI_Wtime() - t0;
 }
 
-/* W4's item i: distinct 1 MiB, word k is splitmix64's finaliser of (i, k). */
-static void fill_w4(uint64_t *w, long i, size_t words)
-{
-    for (size_t k = 0; k < words; k++) {
-        uint64_t z = ((uint64_t)i << 20 | k) * 0x9e3779b97f4a7c15u;
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-        w[k] = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-    }
-}
-
 /* Inputs and the results they must give. */
 static void make_inputs(struct job *j, int nw)
 {
@@ -121,11 +98,14 @@ static void make_inputs(struct job *j, int nw)
     j->out = calloc((size_t)j->n, sizeof *j->out);
     j->want = malloc((size_t)j->n * sizeof *j->want);
     double total = 0;
+    if (strcmp(j->label, "3") == 0) total = bench_w3_costs((double *)j->in, (size_t)j->n);
     for (long i = 0; i < j->n; i++) {
         char *item = j->in + (size_t)i * j->size;
         if (j->kind == 1) *(long *)item = i;
-        if (j->kind == 3) total += *(double *)item = w3_ms(i, j->n);
-        if (j->kind == 4) fill_w4((uint64_t *)item, i, j->size / 8);
+        if (j->kind == 3 && strcmp(j->label, "3") != 0)
+            total += *(double *)item =
+                strcmp(j->label, "2") == 0 ? 1.0 : bench_w3ramp_ms((size_t)i, (size_t)j->n);
+        if (j->kind == 4) bench_fill_w4((uint64_t *)item, (size_t)i, j->size / 8);
         j->want[i] = j->kind == 3 ? 1 : compute(j->kind, item, j->size);
     }
     j->ideal = total * 1e-3 / nw;
@@ -140,8 +120,8 @@ static int check(const struct job *j)
 
 static void report(const struct job *j, int nw, int depth, double dt)
 {
-    printf("c-mpi W%s workers=%d tasks=%ld inflight=%d%s seconds=%.4f ", j->label, nw, j->n, depth,
-           j->kind == 1 ? " chunksize=1" : "", dt);
+    printf("c-mpi W%s workers=%d tasks=%ld transport=mpi inflight=%d%s seconds=%.4f ", j->label, nw,
+           j->n, depth, j->kind == 1 ? " chunksize=1" : "", dt);
     if (j->kind == 1) printf("tasks_per_s=%.0f", (double)j->n / dt);
     if (j->kind == 3) printf("ideal=%.4f efficiency=%.3f", j->ideal, j->ideal / dt);
     if (j->kind == 4)
@@ -171,7 +151,9 @@ static int parse(struct job *j, int argc, char **argv)
         long n;
         size_t size;
     } w[] = {{"w1", "1c1", 1, 200000, sizeof(long)},
+             {"w2", "2", 3, 2000, sizeof(double)},
              {"w3", "3", 3, 2000, sizeof(double)},
+             {"w3ramp", "3ramp", 3, 2000, sizeof(double)},
              {"w4", "4", 4, 2000, MIB}};
     for (size_t k = 0; argc > 1 && k < sizeof w / sizeof *w; k++)
         if (strcmp(argv[1], w[k].arg) == 0) {
@@ -190,7 +172,8 @@ int main(int argc, char **argv)
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     struct job j = {0};
     if (!parse(&j, argc, argv) || size < 2 || size > MAXW + 1) {
-        if (rank == 0) fprintf(stderr, "usage: mpirun -n 1+WORKERS peer-c-mpi w1|w3|w4 [n]\n");
+        if (rank == 0)
+            fprintf(stderr, "usage: mpirun -n 1+WORKERS peer-c-mpi w1|w2|w3|w3ramp|w4 [n]\n");
         MPI_Finalize();
         return 2;
     }

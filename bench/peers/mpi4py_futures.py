@@ -1,4 +1,4 @@
-"""mpi4py_futures.py: the mpi4py.futures peer on W3, one line per MPIPoolExecutor configuration."""
+"""mpi4py_futures.py: the mpi4py.futures peer on W3 (W2, W3ramp): a line per MPIPoolExecutor setting."""
 import sys
 import time
 from concurrent.futures import as_completed
@@ -6,7 +6,7 @@ from concurrent.futures import as_completed
 from mpi4py import MPI
 from mpi4py.futures import MPIPoolExecutor
 
-from mp_pool import spin, square, workload
+from mp_pool import LABELS, square, workload
 
 
 def run_map(chunksize, unordered=False):
@@ -32,8 +32,9 @@ def configs(n, workers):
 def main():
     what = sys.argv[1] if len(sys.argv) > 1 else "w3"
     n = int(sys.argv[2]) if len(sys.argv) > 2 else 2000
-    if what != "w3":
-        sys.exit("usage: mpirun -n 1+WORKERS python3 -m mpi4py.futures mpi4py_futures.py w3 [n]")
+    if what not in ("w2", "w3", "w3ramp"):
+        sys.exit("usage: mpirun -n 1+WORKERS python3 -m mpi4py.futures mpi4py_futures.py "
+                 "w2|w3|w3ramp [n]")
     fn, args = workload(what, n)
     workers = MPI.COMM_WORLD.Get_size() - 1  # under -m mpi4py.futures: every other rank
     with MPIPoolExecutor() as ex:
@@ -43,7 +44,8 @@ def main():
             t0 = time.perf_counter()
             out = run(ex, fn, args)
             dt = time.perf_counter() - t0
-            print(f"mpi4py-futures W3 workers={workers} tasks={n} config={name} seconds={dt:.4f} "
+            print(f"mpi4py-futures {LABELS[what]} workers={workers} tasks={n} transport=mpi "
+                  f"config={name} seconds={dt:.4f} "
                   f"ideal={ideal:.4f} efficiency={ideal / dt:.3f} ok={int(len(out) == n)}", flush=True)
 
 
