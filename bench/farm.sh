@@ -12,8 +12,10 @@ if ! command -v parallel >/dev/null && command -v apt-get >/dev/null; then
   echo "# installing GNU parallel with apt-get" >&2
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends parallel >&2 || true
 fi
-seq 1 10000 | sed 's/.*/true/' >"$d/true"
-seq 1 2000 | sed 's/.*/sleep 0.01/' >"$d/sleep"
+ntrue=10000 nsleep=2000
+[ "${BENCH_QUICK:-0}" = 1 ] && ntrue=2000 nsleep=400 # make bench BENCH_QUICK=1
+seq 1 "$ntrue" | sed 's/.*/true/' >"$d/true"
+seq 1 "$nsleep" | sed 's/.*/sleep 0.01/' >"$d/sleep"
 
 # secs CMD...: wall seconds of CMD (its output dropped).
 secs() {
@@ -35,12 +37,12 @@ echo
 echo "# summary (best of each; ratio = peer seconds / ppoolrun seconds, higher is better for ppool)"
 awk '{ split($3, a, "="); v = a[2] + 0; k = $1 " " $2; if (!(k in b) || v < b[k]) b[k] = v }
   END {
-    printf "%-15s %14s %8s %14s %8s\n", "tool", "10k true (s)", "ratio", "2k x 10ms (s)", "ratio"
+    printf "%-15s %14s %8s %14s %8s\n", "tool", NT " true (s)", "ratio", NS " x 10ms (s)", "ratio"
     split("ppoolrun-farm gnu-parallel xargs-P", tools, " ")
     for (i = 1; i <= 3; i++) { t = tools[i]; if (!((t " true") in b)) continue
       printf "%-15s %14.2f %8.2f %14.2f %8.2f\n", t, b[t " true"], b[t " true"] / b["ppoolrun-farm true"],
              b[t " sleep"], b[t " sleep"] / b["ppoolrun-farm sleep"] }
-  }' "$d/log"
+  }' NT="$ntrue" NS="$nsleep" "$d/log"
 
 # The journal's cost: W2 (1 ms items) and W1 (tiny items), with and without PPOOL_JOURNAL.
 echo

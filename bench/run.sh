@@ -63,3 +63,6 @@ echo "# targets (medians; the whole summary: $results/summary.md)"
 if [ "$plot" = 1 ] && [ -f "$results/scaling.gp" ]; then
   (cd "$results" && gnuplot scaling.gp) && echo "plot: $results/scaling.svg"
 fi
+# The shell task farm against GNU parallel and xargs, and the journal's cost (their own tables).
+echo
+sh "$here/farm.sh" "$build" "$workers" "$reps" | tee "$results/farm.txt" || echo "# bench/farm.sh failed"
