@@ -3,7 +3,8 @@
 # The first process is the master: its main thread is the caller (its samples include making the
 # input before the timed part), its other threads the dispatcher; every other process is a worker
 # (or the fork server). The kinds are counted over the dispatcher and the workers.
-function kind(sym, dso) {
+function kind(sym, dso, role) {
+  if (role == "workers" && sym ~ /clock_gettime/) return "run" # the spin tasks watch the clock
   if (sym ~ /memmove|memcpy|copy_to_iter|copy_from_iter|copy_user|_copy_from_user|_copy_to_user|copy_page/)
     return "copy"
   if (dso ~ /libprotobuf-c/ || sym ~ /^(ppool__frame_(pack|unpack|release)|pack_head|declared_bulk)/)
@@ -23,7 +24,7 @@ NR == 1 { split($1, first, "/"); master = first[1] }
   dso = $NF
   role = id[1] != master ? "workers" : (id[2] == id[1] ? "caller" : "dispatcher")
   samples[role]++
-  if (role != "caller") { kinds[kind(sym, dso)]++; counted++ }
+  if (role != "caller") { kinds[kind(sym, dso, role)]++; counted++ }
 }
 END {
   n = split(line, w, " ")

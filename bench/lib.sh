@@ -21,7 +21,8 @@ bench_failed=0
 run() {
   rc=0
   out=$(timeout "$BENCH_LIMIT" "$@" 2>"$bench_err") || rc=$?
-  if [ -n "$out" ]; then printf '%s\n' "$out" | tee -a "${bench_log:-/dev/null}"; fi
+  if [ -n "$out" ]; then printf '%s\n' "$out"; fi
+  if [ -n "$out" ] && [ -n "${bench_log:-}" ]; then printf '%s\n' "$out" >>"$bench_log"; fi
   if [ "$rc" != 0 ]; then
     bench_failed=$((bench_failed + 1))
     echo "# failed (rc=$rc): $*"

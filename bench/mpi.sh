@@ -13,8 +13,9 @@ command -v mpirun >/dev/null || { echo "# mpi.sh: no mpirun here, nothing to run
 [ "$(id -u)" = 0 ] && export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 over=""
 mpirun --version 2>&1 | grep -q "Open MPI" && over="--oversubscribe" # more ranks than cores
-bench_log=$(mktemp)
-trap 'rm -f "$bench_log" "$bench_err"' EXIT
+side_log=$(mktemp) # the side by side's lines, for mpi_summary.awk
+trap 'rm -f "$side_log" "$bench_err"' EXIT
+bench_log=$side_log
 
 # A Python that has mpi4py (Debian's python3-mpi4py), installed with apt-get when missing.
 mpi4py_python() {
@@ -102,9 +103,9 @@ esac
 side_by_side
 echo
 echo "# summary (best run of each, ok=1 only; ratio = ppool over MPI / peer, higher is better for ppool)"
-awk -f "$here/mpi_summary.awk" "$bench_log"
+awk -f "$here/mpi_summary.awk" "$side_log"
 echo
 echo "# W2/W3 over MPI workers: $sweep_list"
-bench_log=/dev/null
+unset bench_log
 sweep
 [ "$bench_failed" = 0 ] || echo "# mpi.sh: $bench_failed runs failed"

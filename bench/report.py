@@ -339,10 +339,11 @@ def write_summary(outdir, meta, trows, main, mem, scal, plotted):
                ""] + mem
     if scal:
         md += ["", "## Scaling: W2 and W3 against workers", "",
-               "Tasks spin on the CPU for their time, so beyond the cores (oversubscribed) "
-               "efficiency falls towards cores / workers and tasks/s stays at what the cores "
-               "give: there the sweep shows what the dispatch costs the workers it shares "
-               "cores with."
+               "Tasks spin until the clock passes their end. Beyond the cores (oversubscribed) "
+               "workers share cores: efficiency (against workers) falls towards cores / workers, "
+               "and a task descheduled past its end finishes on less CPU than its length, so "
+               "tasks/s can pass cores / mean task time (W3's short tasks); those points show how "
+               "the dispatch and the scheduler share the cores, not a speed-up."
                + (" Plot: `scaling.svg`." if plotted else "")] + scal
     py = os.path.join(outdir, "python.txt")
     if os.path.exists(py):
