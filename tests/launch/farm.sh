@@ -48,7 +48,14 @@ pid=$! # ppoolrun itself (under --mpi it execs mpirun: killing it ends the job)
 while [ "$(rows "$d/rlog" 2>/dev/null || echo 0)" -lt 300 ]; do sleep 0.05; done
 kill -9 $pid
 wait $pid 2>/dev/null
-sleep 0.5
+# Resume only once the killed job has ended (as with GNU parallel): under --mpi its ranks,
+# orphaned by mpirun's death, notice it and end themselves; none may be left behind.
+n=0
+while pgrep -f -- "--farm $d/slow" >/dev/null; do
+  n=$((n + 1))
+  [ $n -lt 400 ] || fail "processes of the killed farm left behind: $(pgrep -f -- "--farm $d/slow" | tr '\n' ' ')"
+  sleep 0.05
+done
 first=$(rows "$d/rlog")
 [ "$first" -lt 1000 ] || fail "the farm finished before it was killed"
 farm "$d/slow" --joblog "$d/rlog" --resume >"$d/rout" 2>/dev/null || fail "--resume run failed"

@@ -2,8 +2,11 @@
  */
 #include <poll.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "mpi_impl.h"
 #include "ppool.h"
@@ -15,12 +18,34 @@ double ppool__mpi_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+static pid_t launcher; /* this rank's parent when MPI came up under a launcher; 0: not watched */
+
+void ppool__mpi_watch_launcher(void)
+{
+    if (!launcher && ppool__launched(NULL, 0)) launcher = getppid();
+}
+
+void ppool__mpi_check_launcher(void)
+{
+    if (launcher <= 1 || getppid() == launcher) return;
+    char line[160];
+    int n = snprintf(line, sizeof line,
+                     "ppool: pid %d: its MPI launcher (pid %d) is gone; the job was killed, "
+                     "this rank ends\n",
+                     (int)getpid(), (int)launcher);
+    if (n > 0 && write(STDERR_FILENO, line, strlen(line)) < 0) {
+        /* stderr went with the launcher: nothing more to say */
+    }
+    _exit(PPOOL__MPI_ORPHAN_EXIT);
+}
+
 void ppool__mpi_backoff(double idle, double cap, int fd)
 {
     if (idle < PPOOL__MPI_SPIN) {
         sched_yield(); /* spin politely: other ranks may share this core */
         return;
     }
+    ppool__mpi_check_launcher();
     double s = idle / 8;
     if (s < 20e-6) s = 20e-6;
     double most = idle < PPOOL__MPI_DEEP_IDLE ? PPOOL__MPI_MAX_SLEEP : PPOOL__MPI_DEEP_SLEEP;

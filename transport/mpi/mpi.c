@@ -62,6 +62,7 @@ static int ensure_mpi(char *err, size_t errlen)
         initialised_here = 1;
         atexit(finalize_at_exit);
     }
+    ppool__mpi_watch_launcher();
     MPI_Query_thread(&level);
     if (level < MPI_THREAD_SERIALIZED) {
         snprintf(err, errlen,
@@ -170,6 +171,7 @@ static void check_beats(mpi_st *s, double now)
     s->polled = now;
     if (now - s->beat_at < PPOOL__MPI_BEAT) return;
     s->beat_at = now;
+    ppool__mpi_check_launcher();
     double lost = ppool__mpi_lost_after();
     for (int r = 1; r < s->size; r++) {
         if (s->gone[r] || s->bye[r]) continue;

@@ -17,6 +17,7 @@
 #define PPOOL__MPI_CLOSE_SECONDS   10.0 /* how long close() waits for the ranks' goodbyes */
 #define PPOOL__MPI_JOIN_SECONDS    60.0 /* how long the master waits for every rank at open */
 #define PPOOL__MPI_TAKE_SECONDS    2.0  /* how long a rank given up may take to take frames lent */
+#define PPOOL__MPI_ORPHAN_EXIT     70   /* a rank's exit status when its launcher died under it */
 
 /* ---- batch.c: small frames the master sends packed many to a message ---- */
 #define PPOOL__MPI_BATCH_ITEM  4096u       /* frames up to this size travel in batches */
@@ -60,6 +61,14 @@ double ppool__mpi_now(void);
  * is under PPOOL__MPI_SPIN, then naps longer the longer it has been idle, at
  * most `cap` seconds (< 0: no cap); a readable `fd` (>= 0) ends the nap. */
 void ppool__mpi_backoff(double idle, double cap, int fd);
+/* Under a launcher (mpirun's or orted's, slurmstepd's child), remembers this
+ * rank's parent; called as MPI comes up. */
+void ppool__mpi_watch_launcher(void);
+/* Ends this process (_exit PPOOL__MPI_ORPHAN_EXIT, one line on stderr) when the
+ * launcher watched is gone: its job was killed (mpirun SIGKILLed), and the
+ * rank would otherwise go on working, orphaned, until MPI notices. Called in
+ * every nap and heartbeat, so an orphan ends within about PPOOL__MPI_BEAT. */
+void ppool__mpi_check_launcher(void);
 /* Sends one control word (blocking; control words are small and eager). */
 int ppool__mpi_ctl(MPI_Comm comm, int rank, int word);
 /* Receives a matched frame into a malloc'd buffer (PPOOL_EPROTO over max). */

@@ -25,6 +25,7 @@ static void *beat_main(void *arg)
     beat *b = arg;
     pthread_mutex_lock(&b->mu);
     while (!b->stop) {
+        ppool__mpi_check_launcher(); /* a long task must not outlive its job */
         static const int word = PPOOL__CTL_BEAT;
         MPI_Request q; /* never waited for: a dead master must not block this thread */
         if (MPI_Isend(&word, 1, MPI_INT, 0, PPOOL__TAG_CTL, b->comm, &q) == MPI_SUCCESS)
