@@ -287,6 +287,7 @@ static int reap(int ctl, pid_t *kids, int *nkids)
  * reaps them all, so nothing a worker started outlives the pool. */
 static void kill_all_children(void)
 {
+    if (waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD) return; /* no child at all: done */
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)getpid(), (int)getpid());
     for (int round = 0; round < 100; round++) {
