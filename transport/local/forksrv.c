@@ -57,89 +57,6 @@ void ppool__fd_untrack(int fd)
     pthread_mutex_unlock(&fd_mu);
 }
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-    const char *p = buf;
-    while (len) {
-        ssize_t w = write(fd, p, len);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            return -errno;
-        }
-        p += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
-/* 1 when len bytes were read, 0 at EOF before any, < 0 on error or a torn read. */
-static int read_all(int fd, void *buf, size_t len)
-{
-    char *p = buf;
-    size_t got = 0;
-    while (got < len) {
-        ssize_t r = read(fd, p + got, len - got);
-        if (r < 0) {
-            if (errno == EINTR) continue;
-            return -errno;
-        }
-        if (r == 0) return got ? -EPIPE : 0;
-        got += (size_t)r;
-    }
-    return 1;
-}
-
-static void put32(unsigned char *h, uint32_t v)
-{
-    for (int i = 0; i < 4; i++) h[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint32_t get32(const unsigned char *h)
-{
-    return (uint32_t)h[0] | (uint32_t)h[1] << 8 | (uint32_t)h[2] << 16 | (uint32_t)h[3] << 24;
-}
-
-void ppool__frame_hdr_put(unsigned char h[PPOOL__FRAME_HDR], size_t len)
-{
-    put32(h, (uint32_t)len);
-    put32(h + 4, (uint32_t)len ^ PPOOL__FRAME_MAGIC);
-}
-
-long long ppool__frame_hdr_get(const unsigned char h[PPOOL__FRAME_HDR])
-{
-    uint32_t l = get32(h);
-    return (get32(h + 4) ^ PPOOL__FRAME_MAGIC) == l ? (long long)l : -1;
-}
-
-int ppool__write_frame(int fd, const void *frame, size_t len)
-{
-    unsigned char h[PPOOL__FRAME_HDR];
-    ppool__frame_hdr_put(h, len);
-    int rc = write_all(fd, h, sizeof h);
-    return rc ? rc : write_all(fd, frame, len);
-}
-
-int ppool__read_frame(int fd, void **frame, size_t *len, size_t max)
-{
-    unsigned char h[PPOOL__FRAME_HDR];
-    int rc = read_all(fd, h, sizeof h);
-    if (rc <= 0) return rc;
-    long long hl = ppool__frame_hdr_get(h);
-    if (hl < 0) return -EPROTO;
-    size_t l = (size_t)hl;
-    if (l > max) return -EMSGSIZE;
-    void *f = malloc(l ? l : 1);
-    if (!f) return -ENOMEM;
-    rc = read_all(fd, f, l);
-    if (l && rc <= 0) {
-        free(f);
-        return rc < 0 ? rc : -EPIPE;
-    }
-    *frame = f;
-    *len = l;
-    return 1;
-}
-
 void ppool__await_briefly(int fd)
 {
     struct timespec t0, t;
@@ -169,10 +86,13 @@ int ppool__serve_channel(int fd, int slot, int hello_first, const ppool__worker_
         return 3;
     }
     free(out);
+    ppool__frame_in rd = {0};
     for (;;) {
-        ppool__await_briefly(fd); /* the next frame often follows a result at once */
-        int r = ppool__read_frame(fd, &in, &in_len, max_frame);
-        if (r <= 0) {
+        int r = ppool__frame_next(&rd, fd, max_frame, 0, &in, &in_len); /* read ahead already? */
+        if (r == PPOOL__FIN_AGAIN)
+            ppool__await_briefly(fd); /* the next one often follows at once */
+        while (r == PPOOL__FIN_AGAIN) r = ppool__frame_next(&rd, fd, max_frame, 1, &in, &in_len);
+        if (r != PPOOL__FIN_FRAME) {
             code = r < 0 ? 4 : 0;
             break;
         }
@@ -186,6 +106,7 @@ int ppool__serve_channel(int fd, int slot, int hello_first, const ppool__worker_
             break;
         }
     }
+    ppool__frame_in_clear(&rd);
     return code;
 }
 

@@ -38,11 +38,7 @@ typedef struct chan {
     int no_fork;   /* errno of the fork server's failed fork for this slot, 0 if none */
     char why[80];  /* why the master killed it ("" if it did not) */
     int starting;  /* asked for, not installed yet: frames for it wait in q */
-    /* frame being read */
-    unsigned char hdr[PPOOL__FRAME_HDR];
-    size_t hdr_got;
-    unsigned char *body;
-    size_t body_len, body_got;
+    ppool__frame_in in; /* frames being read */
     wq *q, *qtail;
 } chan;
 
@@ -98,9 +94,7 @@ static void close_fd(int *fd)
 static void reset_chan(chan *c)
 {
     close_fd(&c->fd);
-    free(c->body);
-    c->body = NULL;
-    c->hdr_got = c->body_len = c->body_got = 0;
+    ppool__frame_in_clear(&c->in);
     while (c->q) {
         wq *n = c->q->next;
         free(c->q->buf);
@@ -233,53 +227,32 @@ static void flush_chan(chan *c)
 static int read_chan(local_st *s, int slot)
 {
     chan *c = &s->c[slot];
+    int may_read = 1;
     while (c->fd >= 0 && !c->eof) {
-        ssize_t r;
-        if (c->hdr_got < PPOOL__FRAME_HDR) {
-            r = read(c->fd, c->hdr + c->hdr_got, PPOOL__FRAME_HDR - c->hdr_got);
-            if (r > 0) {
-                c->hdr_got += (size_t)r;
-                if (c->hdr_got == PPOOL__FRAME_HDR) {
-                    long long l = ppool__frame_hdr_get(c->hdr);
-                    if (l < 0 || (size_t)l > s->max_frame) {
-                        /* Not a header, or too large: a protocol error ends the worker. */
-                        snprintf(c->why, sizeof c->why, "%s",
-                                 l < 0 ? "it wrote bytes that are not a frame into its socket"
-                                       : "it sent a frame over the size limit");
-                        srv_send(s, FS_KILL, slot, c->pid);
-                        c->kill_sent = 1;
-                        c->eof = 1;
-                        return 0;
-                    }
-                    c->body_len = (size_t)l;
-                    c->body = malloc(c->body_len ? c->body_len : 1);
-                    if (!c->body) return PPOOL_ENOMEM;
-                    c->body_got = 0;
-                }
-            }
-        } else {
-            r = read(c->fd, c->body + c->body_got, c->body_len - c->body_got);
-            if (r > 0) c->body_got += (size_t)r;
-        }
-        if (r == 0 && (c->hdr_got < PPOOL__FRAME_HDR || c->body_got < c->body_len)) {
-            c->eof = 1;
-            break;
-        }
-        if (r < 0) {
-            if (errno == EINTR) continue;
-            if (errno != EAGAIN) c->eof = 1;
-            break;
-        }
-        if (c->hdr_got == PPOOL__FRAME_HDR && c->body_got == c->body_len) {
-            ppool__event ev = {
-                .kind = PPOOL__EV_FRAME, .worker = slot, .frame = c->body, .len = c->body_len};
-            c->body = NULL;
-            c->hdr_got = c->body_len = c->body_got = 0;
+        void *frame;
+        size_t len;
+        int r = ppool__frame_next(&c->in, c->fd, s->max_frame, may_read, &frame, &len);
+        if (c->in.read_short) may_read = 0; /* drained: poll says when more comes */
+        if (r == PPOOL__FIN_FRAME) {
+            ppool__event ev = {.kind = PPOOL__EV_FRAME, .worker = slot, .frame = frame, .len = len};
             if (ppool__evq_push(&s->events, &ev)) {
-                free(ev.frame);
+                free(frame);
                 return PPOOL_ENOMEM;
             }
+            continue;
         }
+        if (r == PPOOL__FIN_AGAIN && may_read) continue; /* a full read: there is more */
+        if (r == -ENOMEM) return PPOOL_ENOMEM;
+        if (r == -EPROTO || r == -EMSGSIZE) {
+            /* Not a header, or too large: a protocol error ends the worker. */
+            snprintf(c->why, sizeof c->why, "%s",
+                     r == -EPROTO ? "it wrote bytes that are not a frame into its socket"
+                                  : "it sent a frame over the size limit");
+            srv_send(s, FS_KILL, slot, c->pid);
+            c->kill_sent = 1;
+        }
+        if (r != PPOOL__FIN_AGAIN) c->eof = 1; /* the end, torn or not, or an error */
+        break;
     }
     return 0;
 }

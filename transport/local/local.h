@@ -66,4 +66,27 @@ int ppool__write_frame(int fd, const void *frame, size_t len);
 /* 1 with a frame (malloc'd), 0 at EOF, < 0 on error or a frame over max. */
 int ppool__read_frame(int fd, void **frame, size_t *len, size_t max);
 
+/* A frame reader that reads ahead, so one read(2) takes every frame waiting
+ * on the socket. Zero-initialised; ppool__frame_in_clear frees it. */
+#define PPOOL__READ_AHEAD (16u << 10) /* bodies this large are read in place */
+typedef struct ppool__frame_in {
+    unsigned char *ahead; /* PPOOL__READ_AHEAD bytes, from the first read */
+    size_t pos, end;      /* what of `ahead` is not assembled yet */
+    unsigned char hdr[PPOOL__FRAME_HDR];
+    size_t hdr_got;
+    unsigned char *body;
+    size_t body_len, body_got;
+    int read_short; /* the last call's read got less than asked: the socket is drained */
+} ppool__frame_in;
+enum { PPOOL__FIN_AGAIN = 0, PPOOL__FIN_FRAME = 1, PPOOL__FIN_EOF = 2 };
+/* The next frame: PPOOL__FIN_FRAME with *frame (malloc'd, the caller's) and
+ * *len; PPOOL__FIN_AGAIN when no whole frame is read ahead and either
+ * may_read is 0, or one read(2) did not complete one (on a non-blocking fd:
+ * EAGAIN); PPOOL__FIN_EOF at the end of the stream between frames. < 0:
+ * -EPROTO (bytes that are not a header), -EMSGSIZE (a frame over max), -EPIPE
+ * (the end inside a frame), -ENOMEM, or read's -errno. */
+int ppool__frame_next(ppool__frame_in *in, int fd, size_t max, int may_read, void **frame,
+                      size_t *len);
+void ppool__frame_in_clear(ppool__frame_in *in);
+
 #endif

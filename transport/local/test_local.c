@@ -1,9 +1,14 @@
 /* test_local.c: the local transport through its ops table alone: frames, deaths, respawn, kill,
  * close. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "harness.h"
+#include "local.h"
 #include "transport.h"
 
 /* Worker side for the test: Hello is "hello <slot>", a frame is echoed
@@ -49,8 +54,74 @@ static void send_str(void *st, int w, const char *s)
     ASSERT_EQ(T->send(st, w, f, n), 0);
 }
 
+/* The next frame from a non-blocking reader, which must have one. */
+static void *take_frame(ppool__frame_in *in, int fd, size_t *len)
+{
+    void *f = NULL;
+    int r = PPOOL__FIN_AGAIN;
+    for (int i = 0; i < 100 && r == PPOOL__FIN_AGAIN; i++)
+        r = ppool__frame_next(in, fd, 1 << 20, 1, &f, len);
+    ASSERT_EQ(r, PPOOL__FIN_FRAME);
+    return f;
+}
+
+/* The read-ahead reader: several frames in one read, an empty one, one read in
+ * place, a frame torn across writes, then each way a stream goes wrong. */
+static void reader(void)
+{
+    int sv[2];
+    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    fcntl(sv[0], F_SETFL, O_NONBLOCK);
+    static char big[40000];
+    for (size_t i = 0; i < sizeof big; i++) big[i] = (char)(i * 7);
+    ASSERT_EQ(ppool__write_frame(sv[1], "", 0), 0);
+    ASSERT_EQ(ppool__write_frame(sv[1], "abcde", 5), 0);
+    ASSERT_EQ(ppool__write_frame(sv[1], big, sizeof big), 0);
+    ppool__frame_in in = {0};
+    size_t len;
+    void *f = take_frame(&in, sv[0], &len);
+    ASSERT_EQ(len, 0);
+    free(f);
+    f = take_frame(&in, sv[0], &len);
+    ASSERT_TRUE(len == 5 && memcmp(f, "abcde", 5) == 0);
+    free(f);
+    f = take_frame(&in, sv[0], &len);
+    ASSERT_TRUE(len == sizeof big && memcmp(f, big, len) == 0);
+    free(f);
+    ASSERT_EQ(ppool__frame_next(&in, sv[0], 1 << 20, 1, &f, &len), PPOOL__FIN_AGAIN);
+    ASSERT_TRUE(in.read_short);
+    unsigned char h[PPOOL__FRAME_HDR];
+    ppool__frame_hdr_put(h, 4);
+    ASSERT_EQ(write(sv[1], h, 3), 3); /* torn: a header in two writes, then the body */
+    ASSERT_EQ(ppool__frame_next(&in, sv[0], 1 << 20, 1, &f, &len), PPOOL__FIN_AGAIN);
+    ASSERT_EQ(write(sv[1], h + 3, sizeof h - 3), (ssize_t)(sizeof h - 3));
+    ASSERT_EQ(write(sv[1], "wxyz", 4), 4);
+    f = take_frame(&in, sv[0], &len);
+    ASSERT_TRUE(len == 4 && memcmp(f, "wxyz", 4) == 0);
+    free(f);
+    ppool__frame_hdr_put(h, 2000);
+    ASSERT_EQ(write(sv[1], h, sizeof h), (ssize_t)sizeof h);
+    ASSERT_EQ(ppool__frame_next(&in, sv[0], 1000, 1, &f, &len), -EMSGSIZE);
+    ppool__frame_in_clear(&in);
+    ASSERT_EQ(write(sv[1], "junkjunk", 8), 8);
+    ASSERT_EQ(ppool__frame_next(&in, sv[0], 1 << 20, 1, &f, &len), -EPROTO);
+    ppool__frame_in_clear(&in);
+    ppool__frame_hdr_put(h, 100);
+    ASSERT_EQ(write(sv[1], h, sizeof h), (ssize_t)sizeof h);
+    ASSERT_EQ(write(sv[1], "0123456789", 10), 10);
+    close(sv[1]);
+    int r = PPOOL__FIN_AGAIN;
+    while (r == PPOOL__FIN_AGAIN) r = ppool__frame_next(&in, sv[0], 1 << 20, 1, &f, &len);
+    ASSERT_EQ(r, -EPIPE); /* the end inside a frame */
+    ppool__frame_in_clear(&in);
+    ASSERT_EQ(ppool__frame_next(&in, sv[0], 1 << 20, 1, &f, &len), PPOOL__FIN_EOF);
+    ppool__frame_in_clear(&in);
+    close(sv[0]);
+}
+
 int main(void)
 {
+    reader();
     T = ppool__transport_find("local");
     ASSERT_TRUE(T && T->caps & PPOOL__CAN_KILL);
     void *st = calloc(1, T->state_size);
