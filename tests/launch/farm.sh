@@ -1,7 +1,8 @@
 #!/bin/sh
 # farm.sh PPOOLRUN MODE: ppoolrun --MODE -n 3 --farm: 1,000 commands with a complete joblog, failing
-# ones counted in the exit status, --timeout, --retries, --keep-order, --results, and a farm killed
-# halfway resumed with --resume (only unfinished commands run again) and --resume-failed.
+# ones counted in the exit status, --timeout, --retries, --keep-order, --progress, --results, and a
+# farm killed halfway resumed with --resume (only unfinished commands run again) and --resume-
+# failed.
 set -u
 run=$1 mode=$2
 d=$(mktemp -d)
@@ -36,6 +37,9 @@ farm "$d/flaky" --retries 3 >/dev/null 2>&1 || fail "--retries 3 did not retry"
 # --keep-order and --results.
 printf 'sleep 0.3; echo a\necho b\nsleep 0.1; echo c\n' >"$d/order"
 [ "$(farm "$d/order" --keep-order | tr -d '\n')" = abc ] || fail "--keep-order"
+farm "$d/order" --progress >/dev/null 2>"$d/perr" || fail "--progress run"
+tr '\r' '\n' <"$d/perr" | grep -q "^ppoolrun: 3/3 done, 0 failed, .*/s, ETA 0 s$" ||
+  fail "--progress: no final 3/3 line: $(tr '\r' '\n' <"$d/perr" | tail -n 1)"
 mkdir "$d/res"
 farm "$d/order" --results "$d/res" >/dev/null || fail "--results run"
 [ "$(cat "$d/res/2.stdout")" = b ] || fail "--results: no 2.stdout"
