@@ -1,8 +1,8 @@
 #!/bin/sh
 # farm.sh PPOOLRUN MODE: ppoolrun --MODE -n 3 --farm: 1,000 commands with a complete joblog, failing
 # ones counted in the exit status, --timeout, --retries, --keep-order, --progress, --results, and a
-# farm killed halfway resumed with --resume (only unfinished commands run again) and --resume-
-# failed.
+# farm killed halfway resumed with --resume (only unfinished commands run again) and
+# --resume-failed.
 set -u
 run=$1 mode=$2
 d=$(mktemp -d)
