@@ -81,9 +81,14 @@ int ppool_async_ready(const ppool_async *a)
     if (!a) return 0;
     ppool__job *j = JOB(a);
     if (ppool__foreign(j->pool, "ppool_async_ready")) return 0;
-    pthread_mutex_lock(&j->pool->mu);
+    ppool *p = j->pool;
+    pthread_mutex_lock(&p->mu);
     int r = ppool__job_done(j);
-    pthread_mutex_unlock(&j->pool->mu);
+    if (!r && p->drive && !p->driving && !p->stopping && !ppool__is_dispatcher(p)) {
+        p->drive(p, &j->cond, ppool__now()); /* inline: a poll is a pass that does not wait */
+        r = ppool__job_done(j);
+    }
+    pthread_mutex_unlock(&p->mu);
     return r;
 }
 

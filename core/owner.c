@@ -124,6 +124,18 @@ void ppool__dispatcher_thread(const ppool *p)
     dispatching = p;
 }
 
+const ppool *ppool__dispatcher_swap(const ppool *p)
+{
+    const ppool *was = dispatching;
+    dispatching = p;
+    return was;
+}
+
+int ppool__is_dispatcher(const ppool *p)
+{
+    return p && dispatching == p;
+}
+
 int ppool__on_dispatcher(const ppool *p, const char *what)
 {
     if (!p || dispatching != p) return 0;

@@ -81,6 +81,18 @@ static int resolve_progress(ppool *p, ppool_opts *o)
     return 0;
 }
 
+/* PPOOL_DISPATCH: "thread" (default) or "inline" (no dispatcher thread:
+ * calls to the pool drive it; a transport may require it). */
+static int resolve_dispatch(ppool *p)
+{
+    const char *v = getenv("PPOOL_DISPATCH");
+    if (!v || !*v || strcmp(v, "thread") == 0) return 0;
+    if (strcmp(v, "inline") != 0)
+        return ppool__fail(NULL, PPOOL_EINVAL, "PPOOL_DISPATCH='%s' is not thread or inline", v);
+    p->inline_progress = 1;
+    return 0;
+}
+
 /* Under a launcher of several processes, "auto" in a build without the MPI
  * transport would run one whole pool per process: refused, naming the
  * variable seen, unless the caller asked for "local" (one pool per rank). */
@@ -138,7 +150,7 @@ static int resolve(ppool *p, const ppool_opts *in)
         return ppool__fail(NULL, PPOOL_EINVAL,
                            "task_timeout = %g must be 0 (none) or positive seconds",
                            o.task_timeout);
-    if (resolve_progress(p, &o)) return PPOOL_EINVAL;
+    if (resolve_progress(p, &o) || resolve_dispatch(p)) return PPOOL_EINVAL;
     if (resolve_retries(&o)) return PPOOL_EINVAL;
     if (!o.journal || !*o.journal) o.journal = getenv("PPOOL_JOURNAL");
     if (o.journal && *o.journal && !(o.journal = p->journal_path = strdup(o.journal)))
@@ -221,6 +233,11 @@ static void shut_down(ppool *p, int now)
     p->closing = 1;
     p->stopping = 1;
     pthread_cond_broadcast(&p->idle);
+    if (p->inline_progress) { /* the caller driving ends its pass, then the loop's last duties */
+        p->T->wake(p->tst);
+        while (p->driving) pthread_cond_wait(&p->idle, &p->mu);
+        if (p->state == POOL_OPEN || p->state == POOL_CLOSED) ppool__drive_last(p);
+    }
     pthread_mutex_unlock(&p->mu);
     if (p->thread_started) {
         p->T->wake(p->tst);
@@ -261,12 +278,16 @@ static int start_workers(ppool *p, const void *where)
                             .initarg_len = p->o.initarg_len};
     p->wops = ppool__worker_ops_template;
     p->wops.ctx = &p->wctx;
-    ppool__topen to = {
-        .workers = p->o.workers, .where = where, .wops = &p->wops, .max_frame = PPOOL__MAX_FRAME};
+    ppool__topen to = {.workers = p->o.workers,
+                       .where = where,
+                       .wops = &p->wops,
+                       .max_frame = PPOOL__MAX_FRAME,
+                       .inline_progress = p->inline_progress};
     char err[400] = "";
     int rc = p->T->open(p->tst, &to, err, sizeof err);
     if (rc) return rc == PPOOL_WORKER ? rc : ppool__fail(NULL, rc, "%s", err);
     p->nworkers = p->o.workers = to.workers;
+    p->inline_progress = to.inline_progress;
     p->w = calloc((size_t)p->nworkers, sizeof *p->w);
     if (!p->w) return ppool__fail(NULL, PPOOL_ENOMEM, "out of memory for %d workers", p->nworkers);
     for (int i = 0; i < p->nworkers; i++) {
@@ -335,7 +356,10 @@ int ppool__open_on(ppool **pool, const ppool_opts *opts, const char *transport, 
     if (rc == 0) {
         for (int i = 0; i < p->nworkers; i++) p->w[i].spawns = 1;
         p->state = POOL_OPEN; /* before the dispatcher thread reads it */
-        if (pthread_create(&p->thread, NULL, ppool__dispatcher, p) != 0)
+        if (p->inline_progress) {
+            p->drive = ppool__drive;
+            ppool__debug("no dispatcher thread: work progresses inside calls to the pool");
+        } else if (pthread_create(&p->thread, NULL, ppool__dispatcher, p) != 0)
             rc = ppool__fail(NULL, PPOOL_ESYS, "cannot start the dispatcher thread");
         else
             p->thread_started = 1;

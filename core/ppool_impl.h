@@ -264,6 +264,10 @@ struct ppool {
     pthread_cond_t idle; /* signalled when a job finishes or a worker gets ready */
     pthread_t thread;
     int thread_started;
+    int inline_progress; /* no dispatcher thread: callers drive it in their waits (sched.c) */
+    int driving;         /* inline: a caller is running a pass of the loop */
+    /* inline: ppool__drive, which ppool__cond_wait calls instead of waiting */
+    int (*drive)(struct ppool *p, pthread_cond_t *c, double deadline);
     int refs; /* the pool's own, and one per live handle (under mu) */
     int state;
     int stopping;     /* the dispatcher should exit */
@@ -338,6 +342,10 @@ int ppool__open_here(void);
 int ppool__check_pool(const struct ppool *p, const char *what);
 /* The calling thread is p's dispatcher (ppool__dispatcher calls it first). */
 void ppool__dispatcher_thread(const struct ppool *p);
+/* Marks the calling thread as p's dispatcher (NULL: none) for a while; returns the mark before. */
+const struct ppool *ppool__dispatcher_swap(const struct ppool *p);
+/* 1 when the calling thread is p's dispatcher (or drives it, inline). */
+int ppool__is_dispatcher(const struct ppool *p);
 /* PPOOL_EINVAL naming `what` on p's dispatcher thread, where a blocking call
  * would wait for itself (a completion callback, a source); else 0. */
 int ppool__on_dispatcher(const struct ppool *p, const char *what);
@@ -361,6 +369,13 @@ int ppool__open_on(ppool **pool, const ppool_opts *opts, const char *transport, 
 
 /* ---- sched.c: the dispatcher thread ---- */
 void *ppool__dispatcher(void *arg);
+/* Inline progress (no dispatcher thread): with mu held, runs one pass of the
+ * dispatcher's loop in the calling thread, waiting at most until deadline
+ * (< 0: the loop's own nap) for events, unless another caller drives
+ * already; then it waits on c. 0, or PPOOL_ETIMEDOUT once deadline passed. */
+int ppool__drive(struct ppool *p, pthread_cond_t *c, double deadline);
+/* Inline progress: the loop's last duties at shut-down (mu held). */
+void ppool__drive_last(struct ppool *p);
 /* Makes sure no frame borrows the caller's memory any more (transport
  * flush()), through the dispatcher thread that owns the transport. Under p->mu. */
 void ppool__flush_borrowed(struct ppool *p);

@@ -42,8 +42,9 @@ static double sleep_for(ppool *p)
     return timeout;
 }
 
-/* The transport failed: every job fails, new work is refused, and the loop
- * sleeps until the pool is shut down (which still closes the transport). */
+/* The transport failed: every job fails, new work is refused; the loop
+ * then does nothing more until the pool is shut down (which still closes
+ * the transport). */
 static void transport_failed(ppool *p, int rc)
 {
     snprintf(p->broken, sizeof p->broken, "transport '%s' failed (%s)", p->T->name,
@@ -53,11 +54,8 @@ static void transport_failed(ppool *p, int rc)
     ppool__fail_all(p, PPOOL_ETRANSPORT, p->broken);
     for (int i = 0; i < p->nworkers; i++) p->w[i].state = W_GONE;
     if (p->state == POOL_OPEN) p->state = POOL_CLOSED;
-    while (!p->stopping) {
-        p->flush_done = p->flush_asked; /* nothing is sent any more */
-        pthread_cond_broadcast(&p->idle);
-        pthread_cond_wait(&p->idle, &p->mu); /* never spin */
-    }
+    p->flush_done = p->flush_asked; /* nothing is sent any more */
+    pthread_cond_broadcast(&p->idle);
 }
 
 static void handle_event(ppool *p, ppool__event *ev)
@@ -85,6 +83,8 @@ void ppool__flush_borrowed(ppool *p)
         return;
     }
     if (!p->thread_started || pthread_equal(p->thread, pthread_self())) {
+        while (p->driving && !ppool__is_dispatcher(p)) /* inline: the driver's pass ends */
+            pthread_cond_wait(&p->idle, &p->mu);
         p->T->flush(p->tst, -1);
         return;
     }
@@ -102,32 +102,35 @@ static void flush_if_asked(ppool *p)
     pthread_cond_broadcast(&p->idle);
 }
 
-void *ppool__dispatcher(void *arg)
+/* One pass of the loop (mu held): hand out work, run callbacks, wait for an
+ * event (at most `cap` seconds when cap >= 0) and handle what came. */
+static void pass(ppool *p, double cap)
 {
-    ppool *p = arg;
-    ppool__dispatcher_thread(p);
+    flush_if_asked(p);
+    ppool__dispatch(p);
+    ppool__run_callbacks(p);
+    if (p->stopping || p->broken[0]) return;
+    double timeout = sleep_for(p);
+    if (cap >= 0 && (timeout < 0 || cap < timeout)) timeout = cap;
+    pthread_mutex_unlock(&p->mu);
+    ppool__event ev;
+    int rc = p->T->recv(p->tst, &ev, timeout);
     pthread_mutex_lock(&p->mu);
-    while (!p->stopping) {
-        flush_if_asked(p);
-        ppool__dispatch(p);
-        ppool__run_callbacks(p);
-        if (p->stopping) break;
-        double timeout = sleep_for(p);
+    /* Then what else has arrived, before handing out work again: the
+     * dispatch after a burst of results is one pass, not one per result. */
+    for (int more = 0; rc == 0 && ev.kind != PPOOL__EV_NONE; more++) {
+        handle_event(p, &ev);
+        if (more == PPOOL__EVENT_BURST) break;
         pthread_mutex_unlock(&p->mu);
-        ppool__event ev;
-        int rc = p->T->recv(p->tst, &ev, timeout);
+        rc = p->T->recv(p->tst, &ev, 0);
         pthread_mutex_lock(&p->mu);
-        /* Then what else has arrived, before handing out work again: the
-         * dispatch after a burst of results is one pass, not one per result. */
-        for (int more = 0; rc == 0 && ev.kind != PPOOL__EV_NONE; more++) {
-            handle_event(p, &ev);
-            if (more == PPOOL__EVENT_BURST) break;
-            pthread_mutex_unlock(&p->mu);
-            rc = p->T->recv(p->tst, &ev, 0);
-            pthread_mutex_lock(&p->mu);
-        }
-        if (rc) transport_failed(p, rc);
     }
+    if (rc) transport_failed(p, rc);
+}
+
+/* What the loop does last: flushes, callbacks, the progress line's end. */
+static void last_duties(ppool *p)
+{
     flush_if_asked(p);
     ppool__run_callbacks(p);
     if (p->progress_drawn && p->jobs) { /* stopped with maps unfinished: just end the line */
@@ -135,6 +138,50 @@ void *ppool__dispatcher(void *arg)
         p->progress_drawn = 0;
     }
     if (p->progress_drawn) ppool__draw_progress(p, 1);
+}
+
+void *ppool__dispatcher(void *arg)
+{
+    ppool *p = arg;
+    ppool__dispatcher_thread(p);
+    pthread_mutex_lock(&p->mu);
+    while (!p->stopping) {
+        if (p->broken[0]) {
+            p->flush_done = p->flush_asked;
+            pthread_cond_broadcast(&p->idle);
+            pthread_cond_wait(&p->idle, &p->mu); /* never spin */
+            continue;
+        }
+        pass(p, -1);
+    }
+    last_duties(p);
     pthread_mutex_unlock(&p->mu);
     return NULL;
+}
+
+/* Wakes every waiter of p: one of them may have to drive next. */
+static void wake_waiters(ppool *p)
+{
+    pthread_cond_broadcast(&p->idle);
+    for (ppool__job *j = p->jobs; j; j = j->nextjob) pthread_cond_broadcast(&j->cond);
+}
+
+int ppool__drive(ppool *p, pthread_cond_t *c, double deadline)
+{
+    (void)c; /* the pass itself is the wait */
+    double now = ppool__now();
+    p->driving = 1;
+    const ppool *was = ppool__dispatcher_swap(p); /* its callbacks and sources must not block */
+    pass(p, deadline < 0 ? -1 : (deadline > now ? deadline - now : 0));
+    ppool__dispatcher_swap(was);
+    p->driving = 0;
+    wake_waiters(p);
+    return deadline >= 0 && ppool__now() >= deadline ? PPOOL_ETIMEDOUT : 0;
+}
+
+void ppool__drive_last(ppool *p)
+{
+    const ppool *was = ppool__dispatcher_swap(p);
+    last_duties(p);
+    ppool__dispatcher_swap(was);
 }

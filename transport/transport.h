@@ -54,10 +54,13 @@ typedef struct ppool__topen {
     const void *where;             /* transport-specific place (MPI: an MPI_Comm *), or NULL */
     const ppool__worker_ops *wops; /* the worker side */
     size_t max_frame;              /* frames larger than this are PPOOL_EPROTO */
+    int inline_progress; /* in: asked for; out: 1 when the transport may be called only from the
+                            threads that call ppool (MPI below MPI_THREAD_MULTIPLE) */
 } ppool__topen;
 
 /* A transport. The core calls it only through this table, and only from
- * one thread at a time (the opener, then the dispatcher), except wake(). */
+ * one thread at a time (the opener, then the dispatcher thread, or with
+ * inline progress the caller driving the loop), except wake(). */
 typedef struct ppool__transport {
     const char *name;  /* "local", "mpi" */
     unsigned caps;     /* PPOOL__CAN_* */

@@ -1,4 +1,5 @@
-/* frames.c: the local transport's framing: checked headers, whole writes, a reader that reads ahead.
+/* frames.c: the local transport's framing: checked headers, whole writes, a reader that reads
+ * ahead.
  */
 #include <errno.h>
 #include <stdint.h>

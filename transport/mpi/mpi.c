@@ -30,6 +30,7 @@ typedef struct mpi_st {
     double active;          /* last time a message moved: drives the spin/backoff */
     double polled;          /* last time the master looked for messages */
     double beat_at;
+    int no_beats; /* inline progress: the master sends no heartbeats */
 } mpi_st;
 
 /* ---- MPI's life in this process ---- */
@@ -43,9 +44,10 @@ static void finalize_at_exit(void)
     if (!fin) MPI_Finalize();
 }
 
-/* Initialises MPI if nobody has; checks the thread level ppool needs (one
- * thread at a time: its dispatcher). */
-static int ensure_mpi(char *err, size_t errlen)
+/* Initialises MPI if nobody has; checks the thread level ppool needs: with
+ * MPI_THREAD_MULTIPLE a dispatcher thread, below it (FUNNELED, SERIALIZED)
+ * MPI calls only from the threads that call ppool (*inline_progress set). */
+static int ensure_mpi(int *inline_progress, char *err, size_t errlen)
 {
     int init = 0, fin = 0, level = 0;
     MPI_Finalized(&fin);
@@ -64,13 +66,13 @@ static int ensure_mpi(char *err, size_t errlen)
     }
     ppool__mpi_watch_launcher();
     MPI_Query_thread(&level);
-    if (level < MPI_THREAD_SERIALIZED) {
+    if (level < MPI_THREAD_FUNNELED) {
         snprintf(err, errlen,
-                 "MPI was initialised at thread level %d; ppool's dispatcher thread needs "
-                 "MPI_THREAD_SERIALIZED or MPI_THREAD_MULTIPLE",
-                 level);
+                 "MPI was initialised at MPI_THREAD_SINGLE; ppool needs MPI_THREAD_FUNNELED or "
+                 "more (its calls then run MPI from the calling thread)");
         return PPOOL_ETRANSPORT;
     }
+    if (level < MPI_THREAD_MULTIPLE) *inline_progress = 1;
     return 0;
 }
 
@@ -175,7 +177,7 @@ static void check_beats(mpi_st *s, double now)
     double lost = ppool__mpi_lost_after();
     for (int r = 1; r < s->size; r++) {
         if (s->gone[r] || s->bye[r]) continue;
-        int *w = malloc(sizeof *w);
+        int *w = s->no_beats ? NULL : malloc(sizeof *w);
         if (w) {
             *w = PPOOL__CTL_BEAT;
             isend(s, r, w, 1, MPI_INT, PPOOL__TAG_CTL);
@@ -457,7 +459,7 @@ static int mpi_open(void *st, ppool__topen *o, char *err, size_t errlen)
                  "with 2 or more processes");
         return PPOOL_ETRANSPORT;
     }
-    int rc = ensure_mpi(err, errlen);
+    int rc = ensure_mpi(&o->inline_progress, err, errlen);
     if (rc == 0) rc = join_comm(s, o, err, errlen);
     if (rc) return rc;
     if (s->rank > 0) {
@@ -471,6 +473,10 @@ static int mpi_open(void *st, ppool__topen *o, char *err, size_t errlen)
         s->comm = MPI_COMM_NULL;
         return rc ? rc : PPOOL_WORKER;
     }
+    /* Inline, the master is heard only while the program calls ppool: it
+     * sends no heartbeats, so its ranks never take a long computation of
+     * the program between two maps for the master's death. */
+    s->no_beats = o->inline_progress;
     return master_open(s, err, errlen);
 }
 
