@@ -19,7 +19,9 @@ extern "C" {
  *  its own duplicate of comm, so the application goes on using comm (and
  *  every other communicator) normally before and after. MPI is initialised
  *  only if it is not yet (then ppool finalises it at exit), and needs
- *  MPI_THREAD_SERIALIZED or higher. opts.workers (0: all) may use fewer
+ *  MPI_THREAD_FUNNELED or higher: below MPI_THREAD_MULTIPLE the pool has no
+ *  dispatcher thread and progresses only inside calls to it, on the calling
+ *  thread (callbacks too). opts.workers (0: all) may use fewer
  *  ranks than comm has. @return 0, PPOOL_WORKER, or a negative error
  *  (ppool_errmsg(NULL) says why). */
 PPOOL_API int ppool_open_comm(ppool **pool, MPI_Comm comm, const ppool_opts *opts);
