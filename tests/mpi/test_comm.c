@@ -6,6 +6,7 @@
 #include <ppool_mpi.h>
 
 #include "harness.h"
+#include "sub_of_five.h"
 
 static int square(ppool_task *t, const void *arg, size_t len)
 {
@@ -46,20 +47,7 @@ int main(int argc, char **argv)
     ppool *none;
     ASSERT_EQ(ppool_open_comm(&none, MPI_COMM_NULL, NULL), PPOOL_EINVAL);
     ASSERT_CONTAINS(ppool_errmsg(NULL), "MPI_COMM_NULL");
-    MPI_Comm sub; /* ranks 1, 2, 3 (ppool's master is sub's rank 0: world rank 1) */
-    MPI_Comm_split(MPI_COMM_WORLD, rank >= 1 && rank <= 3 ? 0 : MPI_UNDEFINED, rank, &sub);
-    if (sub != MPI_COMM_NULL) {
-        use_pool(sub, 0); /* two pools in sequence on the same ranks */
-        use_pool(sub, 1);
-        /* the application's own communicator still works */
-        int one = 1, n = 0;
-        ASSERT_EQ(MPI_Allreduce(&one, &n, 1, MPI_INT, MPI_SUM, sub), MPI_SUCCESS);
-        ASSERT_EQ(n, 3);
-        MPI_Comm_free(&sub);
-    }
-    int r = rank, sum = 0;
-    ASSERT_EQ(MPI_Allreduce(&r, &sum, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD), MPI_SUCCESS);
-    ASSERT_EQ(sum, 0 + 1 + 2 + 3 + 4);
+    on_sub_of_five(rank, use_pool); /* workers = 0, then 1 */
     int fin = 0;
     MPI_Finalized(&fin);
     ASSERT_EQ(fin, 0); /* ppool never finalises what the application initialised */

@@ -1,5 +1,6 @@
 /* test_funneled.c: an application at MPI_THREAD_FUNNELED or SERIALIZED (argv[1]) puts a pool on a
- * 3-rank sub-communicator of 5: no dispatcher thread, callbacks on the caller's thread; MPI goes on. */
+ * 3-rank sub-communicator of 5: no dispatcher thread, callbacks on the caller's thread; MPI goes
+ * on. */
 #include <dirent.h>
 #include <mpi.h>
 #include <pthread.h>
@@ -9,6 +10,7 @@
 #include <ppool_mpi.h>
 
 #include "harness.h"
+#include "sub_of_five.h"
 
 static int square(ppool_task *t, const void *arg, size_t len)
 {
@@ -38,8 +40,9 @@ static void done(ppool_async *a, void *user)
 
 /* Map, async results with callbacks, a polled map_async and an imap: all progress inside the
  * calls, on this thread. */
-static void use_pool(MPI_Comm sub)
+static void use_pool(MPI_Comm sub, int which)
 {
+    (void)which; /* the two pools are alike */
     int before = threads_now();
     ppool *p;
     int rc = ppool_open_comm(&p, sub, NULL);
@@ -103,19 +106,7 @@ int main(int argc, char **argv)
     }
     main_thread = pthread_self();
     ASSERT_OK(ppool_register("square", square), NULL);
-    MPI_Comm sub; /* world ranks 1, 2, 3: ppool's master is world rank 1 */
-    MPI_Comm_split(MPI_COMM_WORLD, rank >= 1 && rank <= 3 ? 0 : MPI_UNDEFINED, rank, &sub);
-    if (sub != MPI_COMM_NULL) {
-        use_pool(sub);
-        use_pool(sub); /* two pools in sequence */
-        int one = 1, n = 0;
-        ASSERT_EQ(MPI_Allreduce(&one, &n, 1, MPI_INT, MPI_SUM, sub), MPI_SUCCESS);
-        ASSERT_EQ(n, 3);
-        MPI_Comm_free(&sub);
-    }
-    int r = rank, sum = 0;
-    ASSERT_EQ(MPI_Allreduce(&r, &sum, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD), MPI_SUCCESS);
-    ASSERT_EQ(sum, 0 + 1 + 2 + 3 + 4);
+    on_sub_of_five(rank, use_pool);
     MPI_Finalize();
     if (rank == 0) printf("test_funneled (%s): ok\n", argc > 1 ? argv[1] : "funneled");
     return 0;
