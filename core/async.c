@@ -84,8 +84,8 @@ int ppool_async_ready(const ppool_async *a)
     ppool *p = j->pool;
     pthread_mutex_lock(&p->mu);
     int r = ppool__job_done(j);
-    if (!r && p->drive && !p->driving && !p->stopping && !ppool__is_dispatcher(p)) {
-        p->drive(p, &j->cond, ppool__now()); /* inline: a poll is a pass that does not wait */
+    if (!r && p->drive && !p->driving && !p->stopping) {
+        p->drive(p, ppool__now()); /* inline: a poll is a pass that does not wait */
         r = ppool__job_done(j);
     }
     pthread_mutex_unlock(&p->mu);

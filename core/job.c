@@ -134,7 +134,7 @@ int ppool__check_timeout(const ppool *p, const char *what, double timeout)
 
 int ppool__cond_wait(ppool *p, pthread_cond_t *c, double deadline)
 {
-    if (p->drive && !p->driving && !p->stopping) return p->drive(p, c, deadline);
+    if (p->drive && !p->driving && !p->stopping) return p->drive(p, deadline);
     if (deadline < 0) {
         pthread_cond_wait(c, &p->mu);
         return 0;

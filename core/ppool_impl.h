@@ -267,7 +267,7 @@ struct ppool {
     int inline_progress; /* no dispatcher thread: callers drive it in their waits (sched.c) */
     int driving;         /* inline: a caller is running a pass of the loop */
     /* inline: ppool__drive, which ppool__cond_wait calls instead of waiting */
-    int (*drive)(struct ppool *p, pthread_cond_t *c, double deadline);
+    int (*drive)(struct ppool *p, double deadline);
     int refs; /* the pool's own, and one per live handle (under mu) */
     int state;
     int stopping;     /* the dispatcher should exit */
@@ -369,11 +369,11 @@ int ppool__open_on(ppool **pool, const ppool_opts *opts, const char *transport, 
 
 /* ---- sched.c: the dispatcher thread ---- */
 void *ppool__dispatcher(void *arg);
-/* Inline progress (no dispatcher thread): with mu held, runs one pass of the
- * dispatcher's loop in the calling thread, waiting at most until deadline
- * (< 0: the loop's own nap) for events, unless another caller drives
- * already; then it waits on c. 0, or PPOOL_ETIMEDOUT once deadline passed. */
-int ppool__drive(struct ppool *p, pthread_cond_t *c, double deadline);
+/* Inline progress (no dispatcher thread): with mu held and no other caller
+ * driving, runs one pass of the dispatcher's loop in the calling thread,
+ * waiting at most until deadline (< 0: the loop's own nap) for events, then
+ * wakes every waiter. 0, or PPOOL_ETIMEDOUT once deadline passed. */
+int ppool__drive(struct ppool *p, double deadline);
 /* Inline progress: the loop's last duties at shut-down (mu held). */
 void ppool__drive_last(struct ppool *p);
 /* Makes sure no frame borrows the caller's memory any more (transport

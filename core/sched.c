@@ -166,9 +166,8 @@ static void wake_waiters(ppool *p)
     for (ppool__job *j = p->jobs; j; j = j->nextjob) pthread_cond_broadcast(&j->cond);
 }
 
-int ppool__drive(ppool *p, pthread_cond_t *c, double deadline)
+int ppool__drive(ppool *p, double deadline)
 {
-    (void)c; /* the pass itself is the wait */
     double now = ppool__now();
     p->driving = 1;
     const ppool *was = ppool__dispatcher_swap(p); /* its callbacks and sources must not block */
