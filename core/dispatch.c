@@ -15,10 +15,49 @@ static size_t fresh_avail(const ppool__job *j)
     return left < win ? left : win;
 }
 
-static size_t chunk_len(ppool *p, ppool__job *j, size_t avail)
+/* Chunks a worker may hold: two (one running, one waiting), or more when
+ * chunks are so short that a round trip would leave the worker idle. */
+static int credits(const ppool *p)
+{
+    int fine = p->chunk_busy > 0 && p->chunk_busy < PPOOL__FINE_CHUNK_SECONDS;
+    return fine ? PPOOL__CREDITS_FINE : PPOOL__CREDITS;
+}
+
+/* Large contiguous items go as they lie (send_bulk), one chunk at a time per worker. */
+static int lends(const ppool *p, const ppool__job *j)
+{
+    return p->T->send_bulk && (j->kind == JOB_MAP || j->kind == JOB_ITER) &&
+           j->in_size >= PPOOL__BORROW_BYTES;
+}
+
+/* How many of j's explicit blocks worker ws takes in one frame: one, or,
+ * when a block takes microseconds (measured) and no deadline needs each
+ * block's own start, as many as its spare credits allow (at most
+ * PPOOL__COALESCE_MAX, and PPOOL__FINE_CHUNK_SECONDS of work), so a block
+ * does not cost a message. Blocks stay whole and in order; they are those
+ * the worker's credits would take one by one. */
+static size_t blocks_for(const ppool *p, const ppool__job *j, const ppool__wslot *ws)
+{
+    if (!j->chunksize || j->kind == JOB_APPLY || p->o.task_timeout > 0 || j->per_item <= 0 ||
+        lends(p, j))
+        return 1;
+    double block = j->per_item * (double)j->chunksize;
+    int spare = credits(p) - ws->ninflight;
+    if (block >= PPOOL__FINE_CHUNK_SECONDS || spare <= 1) return 1;
+    size_t m = spare < PPOOL__COALESCE_MAX ? (size_t)spare : PPOOL__COALESCE_MAX;
+    double by_time = PPOOL__FINE_CHUNK_SECONDS / block;
+    if (by_time < (double)m) m = by_time < 1 ? 1 : (size_t)by_time;
+    return m;
+}
+
+/* Items in worker ws's next chunk of j, at most avail. */
+static size_t chunk_len(ppool *p, ppool__job *j, const ppool__wslot *ws, size_t avail)
 {
     if (j->kind == JOB_APPLY) return 1;
-    if (j->chunksize) return j->chunksize < avail ? j->chunksize : avail;
+    if (j->chunksize) {
+        size_t want = j->chunksize * blocks_for(p, j, ws);
+        return want < avail ? want : avail;
+    }
     if (p->o.task_timeout > 0) return 1; /* each item's deadline is its own */
     size_t remaining = j->kind == JOB_SOURCE ? j->window : j->n - j->next;
     /* Guided: never more than remaining / (2 x workers), so the tail stays even. */
@@ -96,13 +135,6 @@ static size_t pull_source(ppool__job *j, size_t want)
     }
     size_t have = j->src_pulled - j->next;
     return have < want ? have : want;
-}
-
-/* Large contiguous items go as they lie (send_bulk), one chunk at a time per worker. */
-static int lends(const ppool *p, const ppool__job *j)
-{
-    return p->T->send_bulk && (j->kind == JOB_MAP || j->kind == JOB_ITER) &&
-           j->in_size >= PPOOL__BORROW_BYTES;
 }
 
 /* Packs and sends a Task for items [first, first+count) of j to worker w. */
@@ -265,7 +297,7 @@ static int dispatch_one(ppool *p, int w)
         } else {
             size_t avail = fresh_avail(j);
             if (avail && j->kind == JOB_SOURCE) {
-                size_t want = chunk_len(p, j, avail);
+                size_t want = chunk_len(p, j, ws, avail);
                 if (want > allowance) want = allowance;
                 avail = pull_source(j, want);
                 if (!avail && ppool__job_complete(j)) {
@@ -277,7 +309,7 @@ static int dispatch_one(ppool *p, int w)
             }
             if (avail) {
                 first = j->next;
-                count = chunk_len(p, j, avail);
+                count = chunk_len(p, j, ws, avail);
                 if (count > allowance) count = allowance;
                 count = fit_bytes(j, first, count);
                 if (j->kind == JOB_ITER) {
@@ -317,6 +349,8 @@ static int dispatch_one(ppool *p, int w)
         c->first = first;
         c->count = count;
         c->tries = tries;
+        c->weight = j->chunksize ? (int)((count + j->chunksize - 1) / j->chunksize) : 1;
+        if (c->weight > PPOOL__COALESCE_MAX) c->weight = PPOOL__COALESCE_MAX; /* a retried run */
         c->keys = keys;
         j->inflight += count;
         j->refs++; /* the chunk's */
@@ -327,7 +361,7 @@ static int dispatch_one(ppool *p, int w)
             c->started = ppool__now(); /* an idle worker begins it at once */
         }
         ws->tail = c;
-        ws->ninflight++;
+        ws->ninflight += c->weight;
         ws->assigned += count;
         p->rr = j->nextjob; /* the next worker starts at the next job: fairness */
         int rc = send_chunk(p, w, j, first, count);
@@ -342,7 +376,7 @@ static int dispatch_one(ppool *p, int w)
                 }
                 ws->tail = *pp;
             }
-            ws->ninflight--;
+            ws->ninflight -= c->weight;
             ws->assigned -= count;
             ppool__fail_chunk(p, c, rc, "out of memory for the task frame");
             ppool__chunk_done(p, c);
@@ -350,14 +384,6 @@ static int dispatch_one(ppool *p, int w)
         return 1;
     }
     return 0;
-}
-
-/* Chunks a worker may hold: two (one running, one waiting), or more when
- * chunks are so short that a round trip would leave the worker idle. */
-static int credits(const ppool *p)
-{
-    int fine = p->chunk_busy > 0 && p->chunk_busy < PPOOL__FINE_CHUNK_SECONDS;
-    return fine ? PPOOL__CREDITS_FINE : PPOOL__CREDITS;
 }
 
 /* Hands out chunks while workers have credits and jobs have work: idle

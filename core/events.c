@@ -287,7 +287,7 @@ static int handle_result(ppool *p, int w, const Ppool__Result *r, const char *bu
     if (total != bulk_len) return PPOOL_EPROTO;
     ws->head = c->next;
     if (!ws->head) ws->tail = NULL;
-    ws->ninflight--;
+    ws->ninflight -= c->weight;
     if (ws->head) ws->head->started = ppool__now(); /* the worker begins the next one now */
     if (c->expired) { /* answered after its deadline: its items were settled then */
         ws->stuck = ws->ninflight > 0;
@@ -315,7 +315,7 @@ static int handle_result(ppool *p, int w, const Ppool__Result *r, const char *bu
     }
     p->chunk_busy = p->chunk_busy > 0 ? 0.9 * p->chunk_busy + 0.1 * r->busy : r->busy;
     ws->items += r->count;
-    ws->chunks++;
+    ws->chunks += (size_t)c->weight; /* blocks, as the caller chunked them */
     ws->busy += r->busy;
     ppool__land(p, j, c->count);
     ppool__chunk_done(p, c);

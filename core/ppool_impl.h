@@ -19,6 +19,7 @@
 #define PPOOL__CREDITS              2          /* chunks in flight per worker */
 #define PPOOL__CREDITS_FINE         16    /* ... when chunks take only microseconds (chunksize 1) */
 #define PPOOL__FINE_CHUNK_SECONDS   50e-6 /* a chunk shorter than this is fine-grained */
+#define PPOOL__COALESCE_MAX         8     /* fine explicit blocks that may share one frame */
 #define PPOOL__EVENT_BURST          32    /* events the dispatcher takes in a row */
 #define PPOOL__BORROW_BYTES         (64u << 10) /* bulks this large go unpacked (send_bulk) */
 #define PPOOL__TARGET_CHUNK_SECONDS 0.02        /* adaptive chunks aim at this duration */
@@ -150,6 +151,7 @@ typedef struct ppool__chunk {
     size_t first;
     size_t count;
     unsigned tries;    /* deaths of a worker running this single item */
+    int weight;        /* credits it holds: explicit blocks sent together in its frame */
     double started;    /* when its worker began it (it is the oldest in flight), 0 before */
     int expired;       /* failed or re-queued at a deadline: its result is discarded */
     ppool__jkey *keys; /* with a journal: each item's key, to record its outcome */
@@ -246,10 +248,10 @@ typedef struct ppool__wslot {
     char host[64];
     char cpuset[64];
     ppool__chunk *head, *tail; /* in flight, oldest first */
-    int ninflight;
-    int fails;       /* deaths in a row before a Hello */
-    int timed_out;   /* killed at its item's deadline; its death fails the item */
-    int stuck;       /* holds expired chunks: no more work until it answers */
+    int ninflight;             /* credits held by its chunks in flight (a chunk holds its weight) */
+    int fails;                 /* deaths in a row before a Hello */
+    int timed_out;             /* killed at its item's deadline; its death fails the item */
+    int stuck;                 /* holds expired chunks: no more work until it answers */
     double born;     /* when its process was asked for (W_STARTING): its initializer's deadline */
     size_t assigned; /* items given to this process */
     /* statistics, across the slot's processes */
