@@ -252,6 +252,34 @@ static void per_call_chunksize(void)
     }
 }
 
+/* Microsecond blocks travel several to a frame; each stays whole, a failed
+ * item fails alone, and PPOOL_STATS counts the blocks asked for. */
+static void fine_blocks(void)
+{
+    ppool_opts o = PPOOL_OPTS_INIT;
+    o.workers = 2;
+    o.flags = PPOOL_STATS;
+    ppool *q;
+    ASSERT_OK(ppool_open(&q, &o), NULL);
+    enum { N = 30000, C = 3 };
+    static long in[N], out[N];
+    static int pid[N];
+    for (int i = 0; i < N; i++) in[i] = i;
+    ASSERT_OK(ppool_map_chunked(q, "getpid", in, N, sizeof in[0], pid, sizeof pid[0], C), q);
+    for (int b = 0; b < N; b += C)
+        for (int i = b; i < b + C && i < N; i++) ASSERT_EQ(pid[i], pid[b]);
+    ASSERT_EQ(ppool_map_chunked(q, "fail17", in, N, sizeof in[0], out, sizeof out[0], 1),
+              PPOOL_ETASK);
+    size_t nfail = ppool_map_failed(q, NULL, NULL, 0), want = (N - 1) / 17;
+    ASSERT_EQ(nfail, want);
+    for (int i = 0; i < N; i++) ASSERT_EQ(out[i], i && i % 17 == 0 ? 0 : (long)i);
+    h_capture_begin();
+    ppool_free(q);
+    char *table = h_capture_end();
+    ASSERT_EQ(chunks_in_stats(table), (size_t)(N + C - 1) / C + N); /* 10,000 + 30,000 */
+    free(table);
+}
+
 int main(void)
 {
     tasks_register();
@@ -270,6 +298,7 @@ int main(void)
     RUN(aligned_items);
     RUN(register_after_open);
     RUN(per_call_chunksize);
+    RUN(fine_blocks);
     ppool_close(P);
     ASSERT_OK(ppool_join(P), P);
     ppool_free(P);
