@@ -23,11 +23,11 @@ static int credits(const ppool *p)
     return fine ? PPOOL__CREDITS_FINE : PPOOL__CREDITS;
 }
 
-/* Large contiguous items go as they lie (send_bulk), one chunk at a time per worker. */
+/* Large contiguous items go as they lie (send_bulk, borrowed), one chunk at a time per worker. */
 static int lends(const ppool *p, const ppool__job *j)
 {
-    return p->T->send_bulk && (j->kind == JOB_MAP || j->kind == JOB_ITER) &&
-           j->in_size >= PPOOL__BORROW_BYTES;
+    return p->T->send_bulk && !(p->T->caps & PPOOL__BULK_COPIES) &&
+           (j->kind == JOB_MAP || j->kind == JOB_ITER) && j->in_size >= PPOOL__BORROW_BYTES;
 }
 
 /* How many of j's explicit blocks worker ws takes in one frame: one, or,
@@ -186,6 +186,14 @@ static int send_chunk(ppool *p, int w, ppool__job *j, size_t first, size_t count
     f.task = &t;
     void *frame;
     size_t flen;
+    if ((p->T->caps & PPOOL__BULK_COPIES) && p->T->send_bulk && bulk_len >= PPOOL__BORROW_BYTES) {
+        /* The transport copies the bulk once, to where the worker reads it. */
+        int rc = ppool__frame_pack_head(&f, bulk_len, &frame, &flen);
+        if (rc == 0) rc = p->T->send_bulk(p->tst, w, frame, flen, bulk, bulk_len);
+        free(joined);
+        free(lens);
+        return rc;
+    }
     if (lends(p, j) && p->w[w].ninflight == 1) {
         /* The caller's items go as they lie, to an idle worker that takes
          * them at once: never queued behind a running chunk, which could

@@ -12,6 +12,9 @@
 #define PPOOL__INHERITS                                                                            \
     0x8u /* workers inherit the master's memory at open (fork), so they                            \
           * need no Init frame; others get one first and answer Hello */
+#define PPOOL__BULK_COPIES                                                                         \
+    0x10u /* send_bulk copies the bulk before it returns (to where the worker                      \
+           * reads it): nothing is borrowed, flush() is not needed */
 
 /* What recv() reports. */
 enum ppool__ev_kind {
@@ -84,7 +87,7 @@ typedef struct ppool__transport {
      * frame that is `head` (malloc'd, taken) followed by bulk_len bytes at
      * `bulk`, which the transport reads in place: borrowed until that
      * worker's reply to the frame arrives, it is reported dead, or flush()
-     * returns. */
+     * returns; with PPOOL__BULK_COPIES, copied before it returns. */
     int (*send_bulk)(void *st, int worker, void *head, size_t head_len, const void *bulk,
                      size_t bulk_len);
     /* Blocks until no frame for `worker` (all when < 0) borrows memory; a

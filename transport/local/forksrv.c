@@ -72,8 +72,27 @@ void ppool__await_briefly(int fd)
     }
 }
 
+/* Runs one frame (taking it): in place when it is a marker of a frame in
+ * the arena, released once run. The run's status, or -1 for a bad marker. */
+static int run_frame(const ppool__worker_ops *wops, const ppool__arena *arena, int slot, void *in,
+                     size_t in_len, void **out, size_t *out_len)
+{
+    void *data;
+    size_t len;
+    uint64_t end;
+    int shared = ppool__arena_frame(arena, slot, in, in_len, &data, &len, &end);
+    if (shared < 0) {
+        free(in);
+        return -1;
+    }
+    int r = wops->run(wops->ctx, shared ? data : in, shared ? len : in_len, out, out_len);
+    if (shared) ppool__arena_release(arena, slot, end);
+    free(in);
+    return r;
+}
+
 int ppool__serve_channel(int fd, int slot, int hello_first, const ppool__worker_ops *wops,
-                         size_t max_frame, volatile uint64_t *current)
+                         size_t max_frame, volatile uint64_t *current, const ppool__arena *arena)
 {
     void *out = NULL, *in = NULL;
     size_t out_len = 0, in_len = 0;
@@ -97,8 +116,7 @@ int ppool__serve_channel(int fd, int slot, int hello_first, const ppool__worker_
             break;
         }
         out = NULL;
-        r = wops->run(wops->ctx, in, in_len, &out, &out_len);
-        free(in);
+        r = run_frame(wops, arena, slot, in, in_len, &out, &out_len);
         if (out && ppool__write_frame(fd, out, out_len)) r = -1;
         free(out);
         if (r != 0) {
@@ -112,9 +130,9 @@ int ppool__serve_channel(int fd, int slot, int hello_first, const ppool__worker_
 
 /* A forked worker: Hello, then frames until EOF or Shutdown. Never returns. */
 static void worker_main(int fd, int slot, const ppool__worker_ops *wops, size_t max_frame,
-                        volatile uint64_t *current)
+                        volatile uint64_t *current, const ppool__arena *arena)
 {
-    int code = ppool__serve_channel(fd, slot, 1, wops, max_frame, current);
+    int code = ppool__serve_channel(fd, slot, 1, wops, max_frame, current, arena);
     fflush(stdout);
     fflush(stderr);
     _exit(code);
@@ -250,7 +268,7 @@ static int is_kid(const pid_t *kids, int nkids, pid_t pid)
 
 /* The server loop. Never returns. */
 static void server_main(int ctl, pid_t master, const ppool__worker_ops *wops, size_t max_frame,
-                        volatile uint64_t *current, int spawn_memfd)
+                        volatile uint64_t *current, const ppool__arena *arena, int spawn_memfd)
 {
     char **argv = spawn_memfd != -2 ? own_argv() : NULL; /* -2: fork; else spawn */
     prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -318,7 +336,8 @@ static void server_main(int ctl, pid_t master, const ppool__worker_ops *wops, si
             prctl(PR_SET_PDEATHSIG, SIGKILL);
             if (getppid() != parent) _exit(6); /* the server is already gone */
             if (spawn_memfd != -2) exec_worker(sv[1], m.slot, spawn_memfd, argv);
-            worker_main(sv[1], m.slot, wops, max_frame, current ? current + 2 * m.slot : NULL);
+            worker_main(sv[1], m.slot, wops, max_frame, current ? current + 2 * m.slot : NULL,
+                        arena);
         }
         if (pid < 0) {
             fsmsg f = {.op = FS_FAILED, .slot = m.slot, .status = errno};
@@ -351,7 +370,8 @@ static void server_main(int ctl, pid_t master, const ppool__worker_ops *wops, si
 }
 
 pid_t ppool__forksrv_start(const ppool__worker_ops *wops, size_t max_frame,
-                           volatile uint64_t *current, int spawn_memfd, int *ctl)
+                           volatile uint64_t *current, const ppool__arena *arena, int spawn_memfd,
+                           int *ctl)
 {
     int sv[2];
     /* Buffered output would otherwise be written again by the children. */
@@ -379,7 +399,7 @@ pid_t ppool__forksrv_start(const ppool__worker_ops *wops, size_t max_frame,
         close(sv[0]);
         /* Not PDEATHSIG: it fires when the forking *thread* ends. The
          * server watches the master process itself (a pidfd). */
-        server_main(sv[1], master, wops, max_frame, current, spawn_memfd);
+        server_main(sv[1], master, wops, max_frame, current, arena, spawn_memfd);
     }
     int err = errno;
     close(sv[1]);

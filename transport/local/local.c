@@ -40,6 +40,7 @@ typedef struct chan {
     int starting;  /* asked for, not installed yet: frames for it wait in q */
     ppool__frame_in in; /* frames being read */
     wq *q, *qtail;
+    ppool__ring ring; /* its part of the arena */
 } chan;
 
 typedef struct local_st {
@@ -51,6 +52,7 @@ typedef struct local_st {
     size_t max_frame;
     ppool__evq events;          /* made here, not reported yet */
     volatile uint64_t *current; /* 2 words per worker, MAP_SHARED with them */
+    ppool__arena arena;         /* large frames, MAP_SHARED with forked workers */
     int memfd;                  /* spawn: the memfd behind `current`, -1 if none */
     int spawn;                  /* start method "spawn": workers re-execute the program */
     struct pollfd *pfd;
@@ -378,6 +380,35 @@ static int local_send(void *st, int worker, void *frame, size_t len)
     return 0;
 }
 
+/* A large frame: copied once into the worker's ring, which it reads in
+ * place, with a marker on the socket; through the socket when the ring has
+ * no room (or there is none). Nothing stays borrowed. */
+static int local_send_bulk(void *st, int worker, void *head, size_t head_len, const void *bulk,
+                           size_t bulk_len)
+{
+    local_st *s = st;
+    size_t len = head_len + bulk_len;
+    unsigned char *mark = worker >= 0 && worker < s->n ? malloc(PPOOL__ARENA_MARK) : NULL;
+    uint64_t end;
+    unsigned char *dst =
+        mark ? ppool__arena_take(&s->arena, worker, &s->c[worker].ring, len, &end) : NULL;
+    if (dst) {
+        memcpy(dst, head, head_len);
+        memcpy(dst + head_len, bulk, bulk_len);
+        free(head);
+        ppool__arena_mark(mark, end, len);
+        return local_send(st, worker, mark, PPOOL__ARENA_MARK);
+    }
+    free(mark);
+    unsigned char *f = realloc(head, len);
+    if (!f) {
+        free(head);
+        return PPOOL_ENOMEM;
+    }
+    memcpy(f + head_len, bulk, bulk_len);
+    return local_send(st, worker, f, len);
+}
+
 static void local_wake(void *st)
 {
     local_st *s = st;
@@ -389,7 +420,8 @@ static int local_respawn(void *st, int worker)
 {
     local_st *s = st;
     if (worker < 0 || worker >= s->n) return PPOOL_EINVAL;
-    reset_chan(&s->c[worker]); /* a retiring worker reads EOF and exits */
+    reset_chan(&s->c[worker]);                /* a retiring worker reads EOF and exits */
+    ppool__arena_restart(&s->c[worker].ring); /* its frames were all answered */
     s->c[worker].starting = 1;
     srv_send(s, FS_SPAWN, worker, 0);
     return s->ctl >= 0 ? 0 : PPOOL_ETRANSPORT;
@@ -421,6 +453,7 @@ static void local_close(void *st)
     ppool__evq_clear(&s->events);
     if (s->current) munmap((void *)s->current, 2 * sizeof(uint64_t) * (size_t)s->n);
     s->current = NULL;
+    ppool__arena_unmap(&s->arena);
     if (s->memfd >= 0) close_fd(&s->memfd);
     free(s->c);
     free(s->pfd);
@@ -471,8 +504,9 @@ static int local_open(void *st, ppool__topen *o, char *err, size_t errlen)
         return PPOOL_ESYS;
     }
     s->current = map_current(s);
+    if (!s->spawn) ppool__arena_map(&s->arena, s->n); /* re-executed workers would not have it */
     int ctl;
-    pid_t pid = ppool__forksrv_start(o->wops, o->max_frame, s->current,
+    pid_t pid = ppool__forksrv_start(o->wops, o->max_frame, s->current, &s->arena,
                                      s->spawn ? (s->current ? s->memfd : -1) : -2, &ctl);
     if (pid < 0) {
         snprintf(err, errlen, "cannot fork the fork server: %s", strerror((int)-pid));
@@ -545,7 +579,7 @@ static int spawn_serve(const ppool__worker_ops *wops, size_t max_frame)
     }
     if (memfd >= 0) close(memfd);
     if (getppid() != srv) _exit(0); /* the fork server is already gone */
-    (void)ppool__serve_channel(fd, slot, 0, wops, max_frame, cur); /* the master let go */
+    (void)ppool__serve_channel(fd, slot, 0, wops, max_frame, cur, NULL); /* the master let go */
     close(fd);
     return PPOOL_WORKER;
 }
@@ -554,18 +588,19 @@ static int spawn_serve(const ppool__worker_ops *wops, size_t max_frame)
 #define LOCAL_OPS                                                                                  \
     .name = "local", .detect = local_detect, .culprit = local_culprit,                             \
     .state_size = sizeof(local_st), .close = local_close, .send = local_send, .recv = local_recv,  \
-    .wake = local_wake, .respawn = local_respawn, .kill = local_kill
+    .send_bulk = local_send_bulk, .wake = local_wake, .respawn = local_respawn, .kill = local_kill
 
 const ppool__transport ppool__local_spawn_transport = {
     LOCAL_OPS,
-    .caps = PPOOL__CAN_RESPAWN | PPOOL__CAN_KILL | PPOOL__CAN_PIN,
+    .caps = PPOOL__CAN_RESPAWN | PPOOL__CAN_KILL | PPOOL__CAN_PIN | PPOOL__BULK_COPIES,
     .open = spawn_open,
     .spawned = spawn_serve,
 };
 
 const ppool__transport ppool__local_transport = {
     LOCAL_OPS,
-    .caps = PPOOL__CAN_RESPAWN | PPOOL__CAN_KILL | PPOOL__CAN_PIN | PPOOL__INHERITS,
+    .caps = PPOOL__CAN_RESPAWN | PPOOL__CAN_KILL | PPOOL__CAN_PIN | PPOOL__INHERITS |
+            PPOOL__BULK_COPIES,
     .open = local_open,
     .spawn = &ppool__local_spawn_transport,
 };

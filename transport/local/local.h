@@ -17,13 +17,58 @@ typedef struct fsmsg {
     int status; /* EXITED: wait status; FAILED: errno */
 } fsmsg;
 
+/* ---- arena.c: large frames through shared memory ---- */
+/* One shared mapping per pool, made before the fork server is forked, so
+ * every forked worker has it: per worker a page with its released word, then
+ * a ring the master copies large frames into. The socket then carries a
+ * PPOOL__ARENA_MARK-byte marker [u32 ~0][u32 magic][u64 end][u64 len] (no
+ * frame begins with ~0: its header length would be over the limit): the
+ * frame is the len bytes that end at ring position `end`; the worker runs it
+ * in place, then stores `end` as released. Workers that re-execute the
+ * program (spawn) have none: their frames go through the socket. */
+#define PPOOL__ARENA_SLOT_BYTES (16u << 20)  /* per worker, at most ... */
+#define PPOOL__ARENA_MIN_SLOT   (1u << 20)   /* ... and at least, else no arena */
+#define PPOOL__ARENA_TOTAL      (1ull << 30) /* per pool, of address space (touched: what is used) */
+#define PPOOL__ARENA_FRAME      (64u << 10)  /* frames this large take the arena when it has room */
+#define PPOOL__ARENA_MARK       24
+#define PPOOL__ARENA_MAGIC      0x61526150u
+typedef struct ppool__arena {
+    unsigned char *base; /* NULL: none */
+    size_t slot_bytes;
+    int n;
+} ppool__arena;
+/* The master's side of one worker's ring: positions count bytes ever given. */
+typedef struct ppool__ring {
+    uint64_t pos;   /* where the next frame goes */
+    uint64_t floor; /* released for sure (everything before the worker now there started) */
+} ppool__ring;
+/* Maps n workers' rings (smaller ones for many workers); a->base stays NULL
+ * when it cannot. */
+void ppool__arena_map(ppool__arena *a, int n);
+void ppool__arena_unmap(ppool__arena *a);
+/* Room for a frame of len bytes in slot's ring, *end its end position; NULL
+ * when the worker has not released enough yet (or there is no arena). */
+unsigned char *ppool__arena_take(const ppool__arena *a, int slot, ppool__ring *r, size_t len,
+                                 uint64_t *end);
+/* A new worker in the slot: whatever the old one held is free. */
+void ppool__arena_restart(ppool__ring *r);
+void ppool__arena_mark(unsigned char m[PPOOL__ARENA_MARK], uint64_t end, uint64_t len);
+/* Worker side: 1 when frame is a marker, with *data, *dlen (in the ring) and
+ * *end; 0 when it is an ordinary frame; -1 for a marker that does not fit
+ * the ring (or no arena here). */
+int ppool__arena_frame(const ppool__arena *a, int slot, const void *frame, size_t len, void **data,
+                       size_t *dlen, uint64_t *end);
+/* Worker side: it is done with everything up to `end`. */
+void ppool__arena_release(const ppool__arena *a, int slot, uint64_t end);
+
 /* Forks the fork server for one pool; *ctl gets the master's end of its
  * control socket. Worker `slot` gets current + 2 * slot as its culprit
  * words (shared memory; current may be NULL). The server closes every fd that ppool tracks except
  * its own, so other pools' workers still see EOF when their master lets go. Returns the server's
  * pid, or -errno. */
 pid_t ppool__forksrv_start(const ppool__worker_ops *wops, size_t max_frame,
-                           volatile uint64_t *current, int spawn_memfd, int *ctl);
+                           volatile uint64_t *current, const ppool__arena *arena, int spawn_memfd,
+                           int *ctl);
 /* spawn_memfd: -2 forks workers from the server (start method "fork");
  * otherwise each worker re-executes the program (start method "spawn"),
  * with spawn_memfd (or -1) the descriptor of the culprit words it maps. */
@@ -33,10 +78,11 @@ pid_t ppool__forksrv_start(const ppool__worker_ops *wops, size_t max_frame,
 #define PPOOL__SPAWNED_ENV "PPOOL__SPAWNED"
 
 /* A worker's serve loop on socket fd: with hello_first, start() and its
- * Hello first (forked workers), else attach() and wait for an Init. Returns
- * an exit code (0 at EOF or Shutdown) when the master lets go. */
+ * Hello first (forked workers), else attach() and wait for an Init. Frames
+ * marked as in the arena (NULL: none) run where they lie. Returns an exit
+ * code (0 at EOF or Shutdown) when the master lets go. */
 int ppool__serve_channel(int fd, int slot, int hello_first, const ppool__worker_ops *wops,
-                         size_t max_frame, volatile uint64_t *current);
+                         size_t max_frame, volatile uint64_t *current, const ppool__arena *arena);
 
 /* Every descriptor ppool owns in this process, so forked servers can close
  * the ones that are not theirs. Create a descriptor and track it (with

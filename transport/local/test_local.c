@@ -119,11 +119,81 @@ static void reader(void)
     close(sv[0]);
 }
 
+/* The arena's rings: frames fit until the worker releases, wrap to the
+ * start, a released word written nonsense is not believed, a new worker
+ * frees the ring, and markers are checked against it. */
+static void arena_unit(void)
+{
+    ppool__arena a;
+    ppool__arena_map(&a, 2);
+    ASSERT_TRUE(a.base != NULL);
+    size_t size = a.slot_bytes - 4096, third = size / 3;
+    ppool__ring r = {0};
+    uint64_t e1, e2, e3, e4;
+    unsigned char *p1 = ppool__arena_take(&a, 1, &r, third, &e1);
+    unsigned char *p2 = ppool__arena_take(&a, 1, &r, third, &e2);
+    unsigned char *p3 = ppool__arena_take(&a, 1, &r, third, &e3);
+    ASSERT_TRUE(p1 && p2 == p1 + third && p3 == p2 + third);
+    ASSERT_NULL(ppool__arena_take(&a, 1, &r, third, &e4));    /* full: nothing released yet */
+    ASSERT_NULL(ppool__arena_take(&a, 1, &r, size + 1, &e4)); /* never fits */
+    ppool__arena_release(&a, 1, e1 + 12345678); /* nonsense: beyond what it was given */
+    ASSERT_NULL(ppool__arena_take(&a, 1, &r, third, &e4));
+    ppool__arena_release(&a, 1, e1);
+    unsigned char *p4 = ppool__arena_take(&a, 1, &r, third, &e4); /* wraps to the start */
+    ASSERT_TRUE(p4 == p1 && e4 == size + third);
+    unsigned char m[PPOOL__ARENA_MARK];
+    void *data;
+    size_t len;
+    uint64_t end;
+    ppool__arena_mark(m, e4, third);
+    ASSERT_EQ(ppool__arena_frame(&a, 1, m, sizeof m, &data, &len, &end), 1);
+    ASSERT_TRUE(data == p4 && len == third && end == e4);
+    ASSERT_EQ(ppool__arena_frame(NULL, 1, m, sizeof m, &data, &len, &end), -1); /* no arena */
+    ppool__arena_mark(m, e4 + 1, size); /* would cross the ring's end */
+    ASSERT_EQ(ppool__arena_frame(&a, 1, m, sizeof m, &data, &len, &end), -1);
+    ppool__arena_mark(m, 10, 20); /* ends before it starts */
+    ASSERT_EQ(ppool__arena_frame(&a, 1, m, sizeof m, &data, &len, &end), -1);
+    ASSERT_EQ(ppool__arena_frame(&a, 1, "an ordinary frame of 24", 24, &data, &len, &end), 0);
+    ASSERT_NULL(ppool__arena_take(&a, 1, &r, size - third, &e1)); /* p2, p3 still held */
+    ppool__arena_restart(&r); /* a new worker: the old one's frames are let go */
+    ASSERT_TRUE(ppool__arena_take(&a, 1, &r, size - third, &e1) == p1 + third);
+    ASSERT_NULL(ppool__arena_take(&a, 0, &r, 0, &e1));
+    ppool__arena_unmap(&a);
+    ASSERT_NULL(a.base);
+}
+
+/* Large frames through send_bulk: many more than a ring holds, sent before
+ * any is read, all arrive whole and in order (ring, wrap, socket when full). */
+static void bulk_frames(void *st)
+{
+    enum { N = 80, HEAD = 16 };
+    size_t blen = 512u << 10; /* 40 MiB in all: the 16 MiB ring fills and wraps */
+    char *bulk = malloc(blen);
+    for (size_t i = 0; i < blen; i++) bulk[i] = (char)(i * 13);
+    for (int k = 0; k < N; k++) {
+        char *head = malloc(HEAD);
+        memset(head, 'a' + k % 26, HEAD);
+        ASSERT_EQ(T->send_bulk(st, 1, head, HEAD, bulk, blen), 0);
+    }
+    free(bulk);
+    for (int k = 0; k < N; k++) {
+        ppool__event ev = next_event(st);
+        ASSERT_EQ(ev.kind, PPOOL__EV_FRAME);
+        ASSERT_EQ(ev.worker, 1);
+        ASSERT_EQ(ev.len, HEAD + blen);
+        const char *f = ev.frame; /* reversed: the bulk first, backwards */
+        for (size_t i = 0; i < blen; i += 4093) ASSERT_EQ(f[blen - 1 - i], (char)(i * 13));
+        for (int i = 0; i < HEAD; i++) ASSERT_EQ(f[blen + i], (char)('a' + k % 26));
+        free(ev.frame);
+    }
+}
+
 int main(void)
 {
     reader();
+    arena_unit();
     T = ppool__transport_find("local");
-    ASSERT_TRUE(T && T->caps & PPOOL__CAN_KILL);
+    ASSERT_TRUE(T && T->caps & PPOOL__CAN_KILL && T->caps & PPOOL__BULK_COPIES);
     void *st = calloc(1, T->state_size);
     ppool__topen o = {.workers = 2, .wops = &wops, .max_frame = 1 << 20};
     char err[200];
@@ -156,6 +226,7 @@ int main(void)
         }
         free(ev.frame);
     }
+    bulk_frames(st);
     /* a death is reported with its status, and a respawned worker says hello */
     send_str(st, 0, "die");
     ppool__event ev = next_event(st);
