@@ -33,9 +33,10 @@ static int lends(const ppool *p, const ppool__job *j)
 /* How many of j's explicit blocks worker ws takes in one frame: one, or,
  * when a block takes microseconds (measured) and no deadline needs each
  * block's own start, as many as its spare credits allow (at most
- * PPOOL__COALESCE_MAX, and PPOOL__FINE_CHUNK_SECONDS of work), so a block
- * does not cost a message. Blocks stay whole and in order; they are those
- * the worker's credits would take one by one. */
+ * PPOOL__COALESCE_MAX, PPOOL__FINE_CHUNK_SECONDS of work, and a share of
+ * what is left that keeps the tail even), so a block does not cost a
+ * message. Blocks stay whole and in order; they are those the worker's
+ * credits would take one by one. */
 static size_t blocks_for(const ppool *p, const ppool__job *j, const ppool__wslot *ws)
 {
     if (!j->chunksize || j->kind == JOB_APPLY || p->o.task_timeout > 0 || j->per_item <= 0 ||
@@ -47,6 +48,10 @@ static size_t blocks_for(const ppool *p, const ppool__job *j, const ppool__wslot
     size_t m = spare < PPOOL__COALESCE_MAX ? (size_t)spare : PPOOL__COALESCE_MAX;
     double by_time = PPOOL__FINE_CHUNK_SECONDS / block;
     if (by_time < (double)m) m = by_time < 1 ? 1 : (size_t)by_time;
+    if (j->kind != JOB_SOURCE) { /* the tail stays even: at most a share of what is left */
+        size_t share = (j->n - j->next) / j->chunksize / (2 * (size_t)p->nworkers);
+        if (share < m) m = share < 1 ? 1 : share;
+    }
     return m;
 }
 
@@ -357,7 +362,7 @@ static int dispatch_one(ppool *p, int w)
         c->first = first;
         c->count = count;
         c->tries = tries;
-        c->weight = j->chunksize ? (int)((count + j->chunksize - 1) / j->chunksize) : 1;
+        c->weight = j->chunksize ? (int)(1 + (count - 1) / j->chunksize) : 1; /* count >= 1 */
         if (c->weight > PPOOL__COALESCE_MAX) c->weight = PPOOL__COALESCE_MAX; /* a retried run */
         c->keys = keys;
         j->inflight += count;

@@ -313,7 +313,8 @@ static int handle_result(ppool *p, int w, const Ppool__Result *r, const char *bu
         double x = r->busy / r->count;
         j->per_item = j->per_item > 0 ? 0.7 * j->per_item + 0.3 * x : x;
     }
-    p->chunk_busy = p->chunk_busy > 0 ? 0.9 * p->chunk_busy + 0.1 * r->busy : r->busy;
+    double busy = r->busy / c->weight; /* per block: a frame of blocks is not a slow block */
+    p->chunk_busy = p->chunk_busy > 0 ? 0.9 * p->chunk_busy + 0.1 * busy : busy;
     ws->items += r->count;
     ws->chunks += (size_t)c->weight; /* blocks, as the caller chunked them */
     ws->busy += r->busy;

@@ -1,11 +1,14 @@
-/* arena.c: the local transport's shared-memory rings, one per worker, that carry large frames in one copy. */
+/* arena.c: the local transport's shared-memory rings, one per worker, that carry large frames in
+ * one copy. */
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "local.h"
 
-#define PAGE 4096u
+#define PAGE  4096u
+#define ALIGN 64u /* a frame starts on a cache line: its bulk keeps the 16-byte alignment */
 
 /* A slot's region: a page holding the worker's released word, then the ring. */
 static volatile uint64_t *released_word(const ppool__arena *a, int slot)
@@ -25,22 +28,55 @@ static size_t ring_bytes(const ppool__arena *a)
 
 void ppool__arena_map(ppool__arena *a, int n)
 {
-    *a = (ppool__arena){0};
+    *a = (ppool__arena){.fd = -1};
     size_t per = PPOOL__ARENA_SLOT_BYTES;
     while (n > 0 && per > PPOOL__ARENA_MIN_SLOT && per * (size_t)n > PPOOL__ARENA_TOTAL) per /= 2;
     if (n <= 0 || per * (size_t)n > PPOOL__ARENA_TOTAL) return; /* too many workers: sockets only */
-    void *m = mmap(NULL, per * (size_t)n, PROT_READ | PROT_WRITE,
-                   MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (m == MAP_FAILED) return;
-    a->base = m;
-    a->slot_bytes = per;
-    a->n = n;
+    size_t bytes = per * (size_t)n;
+    ppool__fd_lock();
+    int fd = memfd_create("ppool-arena", MFD_CLOEXEC);
+    if (fd >= 0) ppool__fd_track_locked(fd);
+    ppool__fd_unlock();
+    void *m = fd >= 0 && ftruncate(fd, (off_t)bytes) == 0
+                  ? mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
+                  : MAP_FAILED;
+    if (m == MAP_FAILED) {
+        if (fd >= 0) {
+            ppool__fd_untrack(fd);
+            close(fd);
+        }
+        return;
+    }
+    madvise(m, bytes, MADV_DONTFORK); /* not in other pools' servers, nor the program's children */
+    *a = (ppool__arena){.base = m, .slot_bytes = per, .n = n, .fd = fd};
+}
+
+void ppool__arena_attach(ppool__arena *a, const ppool__arena *master)
+{
+    *a = (ppool__arena){.fd = -1};
+    if (!master->base) return;
+    void *m = mmap(NULL, master->slot_bytes * (size_t)master->n, PROT_READ | PROT_WRITE, MAP_SHARED,
+                   master->fd, 0);
+    if (m != MAP_FAILED)
+        *a = (ppool__arena){.base = m, .slot_bytes = master->slot_bytes, .n = master->n, .fd = -1};
+}
+
+void ppool__arena_confine(const ppool__arena *a, int slot)
+{
+    for (int i = 0; a->base && i < a->n; i++)
+        if (i != slot) mprotect(a->base + (size_t)i * a->slot_bytes, a->slot_bytes, PROT_NONE);
 }
 
 void ppool__arena_unmap(ppool__arena *a)
 {
-    if (a->base) munmap(a->base, a->slot_bytes * (size_t)a->n);
-    *a = (ppool__arena){0};
+    if (a->base) { /* a zeroed arena (no map) owns nothing, not even fd 0 */
+        munmap(a->base, a->slot_bytes * (size_t)a->n);
+        if (a->fd >= 0) {
+            ppool__fd_untrack(a->fd);
+            close(a->fd);
+        }
+    }
+    *a = (ppool__arena){.fd = -1};
 }
 
 /* What of the ring the worker has let go: its released word, believed only
@@ -57,21 +93,25 @@ unsigned char *ppool__arena_take(const ppool__arena *a, int slot, ppool__ring *r
 {
     if (!a->base || slot < 0 || slot >= a->n || len == 0 || len > ring_bytes(a)) return NULL;
     size_t size = ring_bytes(a);
-    uint64_t start = r->pos;
+    uint64_t start = (r->pos + ALIGN - 1) / ALIGN * ALIGN;
     size_t off = (size_t)(start % size);
     if (off + len > size) { /* it does not fit before the end: it starts over at 0 */
         start += size - off;
         off = 0;
     }
-    if (start + len - released(a, slot, r) > size) return NULL; /* the worker still reads there */
+    uint64_t rel = released(a, slot, r);
+    if (rel == r->pos) rel = start;            /* empty: the gaps skipped are free too */
+    if (start + len - rel > size) return NULL; /* the worker still reads there */
     r->pos = start + len;
     *end = r->pos;
     return ring(a, slot) + off;
 }
 
-void ppool__arena_restart(ppool__ring *r)
+void ppool__arena_restart(const ppool__arena *a, int slot, ppool__ring *r)
 {
     r->floor = r->pos; /* a dead worker's frames are all let go; its late stores are ignored */
+    if (a->base && slot >= 0 && slot < a->n)
+        __atomic_store_n(released_word(a, slot), r->floor, __ATOMIC_RELEASE);
 }
 
 void ppool__arena_mark(unsigned char m[PPOOL__ARENA_MARK], uint64_t end, uint64_t len)
@@ -82,8 +122,8 @@ void ppool__arena_mark(unsigned char m[PPOOL__ARENA_MARK], uint64_t end, uint64_
     memcpy(m + 16, &len, sizeof len);
 }
 
-int ppool__arena_frame(const ppool__arena *a, int slot, const void *frame, size_t len,
-                       void **data, size_t *dlen, uint64_t *end)
+int ppool__arena_frame(const ppool__arena *a, int slot, const void *frame, size_t len, void **data,
+                       size_t *dlen, uint64_t *end)
 {
     uint32_t w[2];
     if (len != PPOOL__ARENA_MARK) return 0;

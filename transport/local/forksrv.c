@@ -132,6 +132,7 @@ int ppool__serve_channel(int fd, int slot, int hello_first, const ppool__worker_
 static void worker_main(int fd, int slot, const ppool__worker_ops *wops, size_t max_frame,
                         volatile uint64_t *current, const ppool__arena *arena)
 {
+    ppool__arena_confine(arena, slot); /* a task cannot touch the other workers' frames */
     int code = ppool__serve_channel(fd, slot, 1, wops, max_frame, current, arena);
     fflush(stdout);
     fflush(stderr);
@@ -268,9 +269,14 @@ static int is_kid(const pid_t *kids, int nkids, pid_t pid)
 
 /* The server loop. Never returns. */
 static void server_main(int ctl, pid_t master, const ppool__worker_ops *wops, size_t max_frame,
-                        volatile uint64_t *current, const ppool__arena *arena, int spawn_memfd)
+                        volatile uint64_t *current, const ppool__arena *master_arena,
+                        int spawn_memfd)
 {
     char **argv = spawn_memfd != -2 ? own_argv() : NULL; /* -2: fork; else spawn */
+    ppool__arena mine; /* its workers inherit this mapping; the master's is not forked */
+    ppool__arena_attach(&mine, master_arena);
+    if (master_arena->base && master_arena->fd >= 0) close(master_arena->fd);
+    const ppool__arena *arena = &mine;
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     int mfd = watch_master(master);
     if (getppid() != master) _exit(0); /* the master is already gone */
@@ -393,7 +399,8 @@ pid_t ppool__forksrv_start(const ppool__worker_ops *wops, size_t max_frame,
     pid_t pid = fork();
     if (pid == 0) {
         for (size_t i = 0; i < nfds; i++)
-            if (fds[i] != sv[1] && fds[i] != spawn_memfd) close(fds[i]);
+            if (fds[i] != sv[1] && fds[i] != spawn_memfd && (!arena->base || fds[i] != arena->fd))
+                close(fds[i]);
         nfds = 0;
         pthread_mutex_unlock(&fd_mu);
         close(sv[0]);

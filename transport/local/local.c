@@ -420,8 +420,8 @@ static int local_respawn(void *st, int worker)
 {
     local_st *s = st;
     if (worker < 0 || worker >= s->n) return PPOOL_EINVAL;
-    reset_chan(&s->c[worker]);                /* a retiring worker reads EOF and exits */
-    ppool__arena_restart(&s->c[worker].ring); /* its frames were all answered */
+    reset_chan(&s->c[worker]); /* a retiring worker reads EOF and exits */
+    ppool__arena_restart(&s->arena, worker, &s->c[worker].ring); /* its frames were answered */
     s->c[worker].starting = 1;
     srv_send(s, FS_SPAWN, worker, 0);
     return s->ctl >= 0 ? 0 : PPOOL_ETRANSPORT;
@@ -485,6 +485,7 @@ static int local_open(void *st, ppool__topen *o, char *err, size_t errlen)
 {
     local_st *s = st;
     s->ctl = s->evfd = s->memfd = -1;
+    s->arena = (ppool__arena){.fd = -1};
     s->n = o->workers;
     s->max_frame = o->max_frame;
     s->c = calloc((size_t)s->n, sizeof *s->c);

@@ -18,9 +18,11 @@ typedef struct fsmsg {
 } fsmsg;
 
 /* ---- arena.c: large frames through shared memory ---- */
-/* One shared mapping per pool, made before the fork server is forked, so
- * every forked worker has it: per worker a page with its released word, then
- * a ring the master copies large frames into. The socket then carries a
+/* One shared memfd per pool, mapped by the master (MADV_DONTFORK: no other
+ * pool's server nor the program's own children get it) and by the pool's
+ * fork server, whose workers inherit it and keep only their own slot: per
+ * worker a page with its released word, then a ring the master copies large
+ * frames (send_bulk) into, each on a 64-byte boundary. The socket then carries a
  * PPOOL__ARENA_MARK-byte marker [u32 ~0][u32 magic][u64 end][u64 len] (no
  * frame begins with ~0: its header length would be over the limit): the
  * frame is the len bytes that end at ring position `end`; the worker runs it
@@ -29,13 +31,13 @@ typedef struct fsmsg {
 #define PPOOL__ARENA_SLOT_BYTES (16u << 20)  /* per worker, at most ... */
 #define PPOOL__ARENA_MIN_SLOT   (1u << 20)   /* ... and at least, else no arena */
 #define PPOOL__ARENA_TOTAL      (1ull << 30) /* per pool, of address space (touched: what is used) */
-#define PPOOL__ARENA_FRAME      (64u << 10)  /* frames this large take the arena when it has room */
 #define PPOOL__ARENA_MARK       24
 #define PPOOL__ARENA_MAGIC      0x61526150u
 typedef struct ppool__arena {
     unsigned char *base; /* NULL: none */
     size_t slot_bytes;
     int n;
+    int fd; /* the memfd (master), -1 */
 } ppool__arena;
 /* The master's side of one worker's ring: positions count bytes ever given. */
 typedef struct ppool__ring {
@@ -45,13 +47,18 @@ typedef struct ppool__ring {
 /* Maps n workers' rings (smaller ones for many workers); a->base stays NULL
  * when it cannot. */
 void ppool__arena_map(ppool__arena *a, int n);
+/* The fork server's own mapping of the master's arena (inherited by its workers). */
+void ppool__arena_attach(ppool__arena *a, const ppool__arena *master);
+/* In a worker: every other slot becomes inaccessible. */
+void ppool__arena_confine(const ppool__arena *a, int slot);
 void ppool__arena_unmap(ppool__arena *a);
 /* Room for a frame of len bytes in slot's ring, *end its end position; NULL
  * when the worker has not released enough yet (or there is no arena). */
 unsigned char *ppool__arena_take(const ppool__arena *a, int slot, ppool__ring *r, size_t len,
                                  uint64_t *end);
-/* A new worker in the slot: whatever the old one held is free. */
-void ppool__arena_restart(ppool__ring *r);
+/* A new worker in the slot: whatever the old one held is free (its
+ * released word is set to that, before the new one starts). */
+void ppool__arena_restart(const ppool__arena *a, int slot, ppool__ring *r);
 void ppool__arena_mark(unsigned char m[PPOOL__ARENA_MARK], uint64_t end, uint64_t len);
 /* Worker side: 1 when frame is a marker, with *data, *dlen (in the ring) and
  * *end; 0 when it is an ordinary frame; -1 for a marker that does not fit

@@ -1,6 +1,7 @@
 /* test_local.c: the local transport through its ops table alone: frames, deaths, respawn, kill,
  * close. */
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,9 +156,17 @@ static void arena_unit(void)
     ASSERT_EQ(ppool__arena_frame(&a, 1, m, sizeof m, &data, &len, &end), -1);
     ASSERT_EQ(ppool__arena_frame(&a, 1, "an ordinary frame of 24", 24, &data, &len, &end), 0);
     ASSERT_NULL(ppool__arena_take(&a, 1, &r, size - third, &e1)); /* p2, p3 still held */
-    ppool__arena_restart(&r); /* a new worker: the old one's frames are let go */
+    ppool__arena_restart(&a, 1, &r); /* a new worker: the old one's frames are let go */
     ASSERT_TRUE(ppool__arena_take(&a, 1, &r, size - third, &e1) == p1 + third);
     ASSERT_NULL(ppool__arena_take(&a, 0, &r, 0, &e1));
+    /* frames start on 64-byte boundaries, whatever the lengths before */
+    ppool__ring q = {0};
+    unsigned char *o1 = ppool__arena_take(&a, 0, &q, 100, &e1);
+    unsigned char *o2 = ppool__arena_take(&a, 0, &q, 100, &e2);
+    ASSERT_TRUE(o1 && o2 == o1 + 128 && ((uintptr_t)o2 % 64) == 0);
+    /* an empty ring takes any frame that fits it, even one that must wrap */
+    ppool__arena_release(&a, 0, e2);
+    ASSERT_TRUE(ppool__arena_take(&a, 0, &q, size - 64, &e3) == o1);
     ppool__arena_unmap(&a);
     ASSERT_NULL(a.base);
 }
