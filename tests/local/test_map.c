@@ -166,6 +166,13 @@ static void aligned_items(void)
     for (int i = 0; i < N; i++) b[i] = (ppool_buf){data + i * 7, (size_t)(i % 7)};
     ppool_buf out[N];
     ASSERT_OK(ppool_map_bufs(P, "aligned", b, N, out), P);
+    /* large ones of odd sizes too, which travel through the workers' rings */
+    enum { M = 64 };
+    static char big[M * 70001];
+    ppool_buf lb[M], lout[M];
+    for (int i = 0; i < M; i++)
+        lb[i] = (ppool_buf){big + (size_t)i * 70001, 65537 + (size_t)i * 61};
+    ASSERT_OK(ppool_map_bufs(P, "aligned", lb, M, lout), P);
 }
 
 /* Registering while a pool is open is refused, naming ppool_open; between
