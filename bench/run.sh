@@ -2,7 +2,7 @@
 # run.sh: `make bench`: every workload, ppool and its peers side by side, local then MPI, into bench/results/.
 # usage: sh bench/run.sh [BUILD_DIR] [WORKERS] [REPEATS]   (WORKERS: nproc; REPEATS: $REPEATS or 3)
 # BENCH_QUICK=1: small sizes, 1 repeat. RESULTS=DIR (bench/results), SWEEP="1 2" (local workers),
-# MPI_SWEEP="1 2 4 8" (MPI workers), and bench/lib.sh's sizes can be set from outside.
+# MPI_SWEEP="1 2 4 8 16 32" (MPI workers), and bench/lib.sh's sizes can be set from outside.
 set -eu
 here=$(dirname "$0")
 # shellcheck source=bench/lib.sh

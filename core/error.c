@@ -93,13 +93,6 @@ void ppool__debug(const char *fmt, ...)
     fprintf(stderr, "ppool[%d]: %s\n", (int)getpid(), line);
 }
 
-double ppool__now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 void ppool__strlcpy(char *dst, const char *src, size_t n)
 {
     if (!n) return;

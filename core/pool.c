@@ -282,7 +282,8 @@ static int start_workers(ppool *p, const void *where)
                        .where = where,
                        .wops = &p->wops,
                        .max_frame = PPOOL__MAX_FRAME,
-                       .inline_progress = p->inline_progress};
+                       .inline_progress = p->inline_progress,
+                       .use_clock = ppool__clock_from};
     char err[400] = "";
     int rc = p->T->open(p->tst, &to, err, sizeof err);
     if (rc) return rc == PPOOL_WORKER ? rc : ppool__fail(NULL, rc, "%s", err);

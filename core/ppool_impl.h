@@ -46,8 +46,15 @@ int ppool__fail_unowned(const ppool *p, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Debug log on stderr when PPOOL_DEBUG is set (read at run time). */
 void ppool__debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Monotonic seconds. */
+/* ---- clock.c ---- */
+/* Seconds, from the one clock the scheduler reads (chunk sizing, deadlines,
+ * heartbeats, stats): CLOCK_MONOTONIC, or the transport's once it gave one. */
 double ppool__now(void);
+/* The transport's clock (MPI_Wtime), for the rest of the process: the first
+ * one given stays; counted on from the monotonic clock's value, so times
+ * already taken stay comparable. fn returns < 0 while it cannot tell (MPI
+ * not up, or finalised): the monotonic clock answers then. */
+void ppool__clock_from(double (*fn)(void));
 /* Copies at most n-1 bytes and terminates. */
 void ppool__strlcpy(char *dst, const char *src, size_t n);
 

@@ -59,6 +59,9 @@ typedef struct ppool__topen {
     size_t max_frame;              /* frames larger than this are PPOOL_EPROTO */
     int inline_progress; /* in: asked for; out: 1 when the transport may be called only from the
                             threads that call ppool (MPI below MPI_THREAD_MULTIPLE) */
+    /* in, may be NULL: a transport with a clock of its own (MPI_Wtime, simulated time under a
+     * simulator) hands it to the core through this, once it can be read (fn < 0: not now) */
+    void (*use_clock)(double (*fn)(void));
 } ppool__topen;
 
 /* A transport. The core calls it only through this table, and only from

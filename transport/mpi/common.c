@@ -13,9 +13,15 @@
 
 double ppool__mpi_now(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+    return MPI_Wtime();
+}
+
+double ppool__mpi_clock(void)
+{
+    int up = 0, down = 0;
+    MPI_Initialized(&up);
+    if (up) MPI_Finalized(&down);
+    return up && !down ? MPI_Wtime() : -1;
 }
 
 static pid_t launcher; /* this rank's parent when MPI came up under a launcher; 0: not watched */

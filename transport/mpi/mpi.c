@@ -460,6 +460,7 @@ static int mpi_open(void *st, ppool__topen *o, char *err, size_t errlen)
         return PPOOL_ETRANSPORT;
     }
     int rc = ensure_mpi(&o->inline_progress, err, errlen);
+    if (rc == 0 && o->use_clock) o->use_clock(ppool__mpi_clock); /* every rank's, workers' too */
     if (rc == 0) rc = join_comm(s, o, err, errlen);
     if (rc) return rc;
     if (s->rank > 0) {

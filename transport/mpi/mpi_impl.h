@@ -55,8 +55,11 @@ typedef struct ppool__mpi_worker {
  * *err filled when the master was lost. */
 int ppool__mpi_serve(ppool__mpi_worker *w, char *err, size_t errlen);
 
-/* Monotonic seconds. */
+/* Seconds: MPI_Wtime (simulated time under a simulator). MPI must be up. */
 double ppool__mpi_now(void);
+/* The same for the core's clock (ppool__topen.use_clock): -1 while MPI is
+ * not initialised or already finalised. */
+double ppool__mpi_clock(void);
 /* Sleeps between polls: yields while `idle` (seconds since a message moved)
  * is under PPOOL__MPI_SPIN, then naps longer the longer it has been idle, at
  * most `cap` seconds (< 0: no cap); a readable `fd` (>= 0) ends the nap. */

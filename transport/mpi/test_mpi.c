@@ -122,6 +122,13 @@ static void many_small_then_large(const ppool__transport *T, void *st)
     free(ev.frame);
 }
 
+/* The clock the transport hands the core (use_clock). */
+static double (*given)(void);
+static void take_clock(double (*fn)(void))
+{
+    given = fn;
+}
+
 int main(void)
 {
     batch_split();
@@ -130,11 +137,14 @@ int main(void)
     ASSERT_TRUE(strcmp(T->name, "mpi") == 0); /* auto picks MPI under mpirun */
     ASSERT_EQ(T->caps & (PPOOL__CAN_KILL | PPOOL__CAN_RESPAWN | PPOOL__INHERITS), 0u);
     void *st = calloc(1, T->state_size);
-    ppool__topen o = {.workers = 0, .wops = &wops, .max_frame = 1 << 20};
+    ppool__topen o = {.workers = 0, .wops = &wops, .max_frame = 1 << 20, .use_clock = take_clock};
     char err[256] = "";
     int rc = T->open(st, &o, err, sizeof err);
     int rank;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    ASSERT_TRUE(given != NULL); /* every rank's scheduler reads MPI's clock */
+    double w = MPI_Wtime(), g = given();
+    ASSERT_TRUE(g >= w && g - w < 0.01);
     if (rank > 0) { /* served until released */
         ASSERT_EQ(rc, PPOOL_WORKER);
     } else {
