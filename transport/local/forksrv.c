@@ -19,44 +19,6 @@
 
 #include "local.h"
 
-static pthread_mutex_t fd_mu = PTHREAD_MUTEX_INITIALIZER;
-static int *fds;
-static size_t nfds, capfds;
-
-void ppool__fd_lock(void)
-{
-    pthread_mutex_lock(&fd_mu);
-}
-
-void ppool__fd_unlock(void)
-{
-    pthread_mutex_unlock(&fd_mu);
-}
-
-void ppool__fd_track_locked(int fd)
-{
-    if (nfds == capfds) {
-        size_t cap = capfds ? capfds * 2 : 64;
-        int *n = realloc(fds, cap * sizeof *n);
-        if (n) {
-            fds = n;
-            capfds = cap;
-        }
-    }
-    if (nfds < capfds) fds[nfds++] = fd;
-}
-
-void ppool__fd_untrack(int fd)
-{
-    pthread_mutex_lock(&fd_mu);
-    for (size_t i = 0; i < nfds; i++)
-        if (fds[i] == fd) {
-            fds[i] = fds[--nfds];
-            break;
-        }
-    pthread_mutex_unlock(&fd_mu);
-}
-
 void ppool__await_briefly(int fd)
 {
     struct timespec t0, t;
@@ -383,7 +345,7 @@ pid_t ppool__forksrv_start(const ppool__worker_ops *wops, size_t max_frame,
     /* Buffered output would otherwise be written again by the children. */
     fflush(NULL);
     pid_t master = getpid();
-    pthread_mutex_lock(&fd_mu);
+    ppool__fd_lock();
     /* A program that closed stdin/out/err would get pool sockets there, and
      * its printf (or its tasks') would write into them: fill them first. */
     for (int fd = 0; fd < 3; fd++)
@@ -393,16 +355,14 @@ pid_t ppool__forksrv_start(const ppool__worker_ops *wops, size_t max_frame,
         }
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
         int err = errno;
-        pthread_mutex_unlock(&fd_mu);
+        ppool__fd_unlock();
         return -err;
     }
     pid_t pid = fork();
     if (pid == 0) {
-        for (size_t i = 0; i < nfds; i++)
-            if (fds[i] != sv[1] && fds[i] != spawn_memfd && (!arena->base || fds[i] != arena->fd))
-                close(fds[i]);
-        nfds = 0;
-        pthread_mutex_unlock(&fd_mu);
+        const int keep[3] = {sv[1], spawn_memfd, arena->base ? arena->fd : -1};
+        ppool__fd_close_others_locked(keep, 3);
+        ppool__fd_unlock();
         close(sv[0]);
         /* Not PDEATHSIG: it fires when the forking *thread* ends. The
          * server watches the master process itself (a pidfd). */
@@ -411,12 +371,12 @@ pid_t ppool__forksrv_start(const ppool__worker_ops *wops, size_t max_frame,
     int err = errno;
     close(sv[1]);
     if (pid < 0) {
-        pthread_mutex_unlock(&fd_mu);
+        ppool__fd_unlock();
         close(sv[0]);
         return -err;
     }
     ppool__fd_track_locked(sv[0]);
-    pthread_mutex_unlock(&fd_mu);
+    ppool__fd_unlock();
     *ctl = sv[0];
     return pid;
 }

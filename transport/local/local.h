@@ -99,6 +99,9 @@ void ppool__fd_untrack(int fd);
 void ppool__fd_lock(void);
 void ppool__fd_unlock(void);
 void ppool__fd_track_locked(int fd);
+/* In a child just forked, with the lock held: closes every tracked
+ * descriptor but the nkeep in keep (-1 entries are none), and forgets them all. */
+void ppool__fd_close_others_locked(const int *keep, int nkeep);
 
 /* A frame on a worker's socket is [u32 LE length][u32 LE length ^ magic][frame]:
  * bytes a task writes into the socket by mistake are caught at once instead
