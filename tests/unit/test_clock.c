@@ -30,7 +30,7 @@ int main(void)
     ASSERT_TRUE(ppool__now() - c > 4.999 && ppool__now() - c < 5.001); /* the source drives it */
     usleep(2000);
     ASSERT_TRUE(ppool__now() - c < 5.001); /* ... alone */
-    ppool__clock_from(other);               /* the first one stays */
+    ppool__clock_from(other);              /* the first one stays */
     ASSERT_TRUE(ppool__now() - c > 4.999 && ppool__now() - c < 5.001);
     fake_t = -1; /* it cannot tell (MPI finalised): the monotonic clock answers */
     double d = ppool__now();

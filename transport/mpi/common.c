@@ -1,6 +1,8 @@
 /* common.c: what both sides of the MPI transport share: the clock, the naps, control words, frames.
  */
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +41,10 @@ void ppool__mpi_check_launcher(void)
                      "ppool: pid %d: its MPI launcher (pid %d) is gone; the job was killed, "
                      "this rank ends\n",
                      (int)getpid(), (int)launcher);
+    sigset_t pipe;
+    sigemptyset(&pipe);
+    sigaddset(&pipe, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe, NULL); /* stderr may be a pipe to the dead launcher */
     if (n > 0 && write(STDERR_FILENO, line, strlen(line)) < 0) {
         /* stderr went with the launcher: nothing more to say */
     }
