@@ -63,8 +63,10 @@ void ppool__arena_attach(ppool__arena *a, const ppool__arena *master)
 
 void ppool__arena_confine(const ppool__arena *a, int slot)
 {
-    for (int i = 0; a->base && i < a->n; i++)
-        if (i != slot) mprotect(a->base + (size_t)i * a->slot_bytes, a->slot_bytes, PROT_NONE);
+    if (!a->base || slot < 0 || slot >= a->n) return;
+    size_t before = (size_t)slot * a->slot_bytes, mine = before + a->slot_bytes;
+    if (before) mprotect(a->base, before, PROT_NONE); /* two calls, however many workers */
+    if (slot + 1 < a->n) mprotect(a->base + mine, a->slot_bytes * (size_t)a->n - mine, PROT_NONE);
 }
 
 void ppool__arena_unmap(ppool__arena *a)
