@@ -8,7 +8,7 @@ export OMPI_ALLOW_RUN_AS_ROOT=1
 export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 endif
 
-.PHONY: all deps configure build demo check check-asan check-tsan fuzz bench install docs format format-check clean
+.PHONY: all deps configure build demo check check-asan check-tsan fuzz bench bench-scale install docs format format-check clean
 
 all: build
 
@@ -89,6 +89,10 @@ fuzz: build
 # `make bench BENCH_QUICK=1` for a short run (bench/README.md).
 bench: build
 	@sh bench/run.sh $(BUILD)
+
+# ppool's own core and MPI transport on simulated clusters (SimGrid's SMPI; installs libsimgrid-dev).
+bench-scale: deps
+	@sh bench/scale/run.sh
 
 install: build
 	cmake --install $(BUILD) $(if $(PREFIX),--prefix $(PREFIX),)

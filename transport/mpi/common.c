@@ -53,6 +53,12 @@ void ppool__mpi_check_launcher(void)
 
 void ppool__mpi_backoff(double idle, double cap, int fd)
 {
+#ifdef PPOOL_SMPI /* ppoll and sched_yield are not simulated: naps are smpi_usleep */
+    if (idle < PPOOL__MPI_SPIN) {
+        smpi_usleep(PPOOL__SMPI_SPIN_NAP_US);
+        return;
+    }
+#endif
     if (idle < PPOOL__MPI_SPIN) {
         sched_yield(); /* spin politely: other ranks may share this core */
         return;
@@ -63,6 +69,10 @@ void ppool__mpi_backoff(double idle, double cap, int fd)
     double most = idle < PPOOL__MPI_DEEP_IDLE ? PPOOL__MPI_MAX_SLEEP : PPOOL__MPI_DEEP_SLEEP;
     if (s > most) s = most;
     if (cap >= 0 && s > cap) s = cap;
+#ifdef PPOOL_SMPI
+    smpi_usleep((useconds_t)(s * 1e6));
+    return;
+#endif
     struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)(s * 1e9)};
     struct pollfd pf = {.fd = fd, .events = POLLIN};
     ppoll(&pf, fd >= 0 ? 1 : 0, &ts, NULL);

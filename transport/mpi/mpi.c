@@ -62,10 +62,15 @@ static int ensure_mpi(int *inline_progress, char *err, size_t errlen)
             return PPOOL_ETRANSPORT;
         }
         initialised_here = 1;
+#ifndef PPOOL_SMPI /* SMPI runs a rank's atexit after the simulation, where MPI is gone */
         atexit(finalize_at_exit);
+#endif
     }
     ppool__mpi_watch_launcher();
     MPI_Query_thread(&level);
+#ifdef PPOOL_SMPI /* SMPI answers SINGLE; a simulated rank is one actor: funneled, inline */
+    if (level < MPI_THREAD_FUNNELED) level = MPI_THREAD_FUNNELED;
+#endif
     if (level < MPI_THREAD_FUNNELED) {
         snprintf(err, errlen,
                  "MPI was initialised at MPI_THREAD_SINGLE; ppool needs MPI_THREAD_FUNNELED or "
@@ -79,6 +84,9 @@ static int ensure_mpi(int *inline_progress, char *err, size_t errlen)
 /* Started by an MPI launcher with 2 or more processes, or MPI already up. */
 static int mpi_detect(void)
 {
+#ifdef PPOOL_SMPI
+    return 1; /* under smpirun: every rank is MPI's, with no launcher variables */
+#endif
     int init = 0, fin = 0;
     MPI_Initialized(&init);
     MPI_Finalized(&fin);
@@ -399,6 +407,11 @@ static int dup_comm(MPI_Comm base, MPI_Comm *out, char *err, size_t errlen)
 {
     int rank = 0, done = 0;
     MPI_Comm_rank(base, &rank);
+#ifdef PPOOL_SMPI /* SMPI has no MPI_Comm_idup; a blocking dup costs a simulated rank no core */
+    if (MPI_Comm_dup(base, out) == MPI_SUCCESS) return 0;
+    snprintf(err, errlen, "MPI_Comm_dup of the pool's communicator failed");
+    return PPOOL_ETRANSPORT;
+#endif
     MPI_Request q;
     if (MPI_Comm_idup(base, out, &q) != MPI_SUCCESS) {
         snprintf(err, errlen, "MPI_Comm_idup of the pool's communicator failed");

@@ -5,6 +5,9 @@
 
 #include <mpi.h>
 #include <stddef.h>
+#ifdef PPOOL_SMPI /* built with SimGrid's smpicc: bench/scale */
+#include "smpi.h"
+#endif
 
 #include "transport.h"
 
