@@ -191,22 +191,19 @@ static int send_chunk(ppool *p, int w, ppool__job *j, size_t first, size_t count
     f.task = &t;
     void *frame;
     size_t flen;
-    if ((p->T->caps & PPOOL__BULK_COPIES) && p->T->send_bulk && bulk_len >= PPOOL__BORROW_BYTES) {
-        /* The transport copies the bulk once, to where the worker reads it. */
+    /* The bulk goes unpacked: copied once by the transport to where the
+     * worker reads it, or lent as it lies to an idle worker that takes it at
+     * once, never queued behind a running chunk, which could hold the
+     * caller's items past its call (MPI cannot cancel a send). */
+    int copies = (p->T->caps & PPOOL__BULK_COPIES) && p->T->send_bulk;
+    int lent = lends(p, j) && p->w[w].ninflight == 1; /* lends: not a copying transport */
+    if ((copies && bulk_len >= PPOOL__BORROW_BYTES) || lent) {
         int rc = ppool__frame_pack_head(&f, bulk_len, &frame, &flen);
+        p->borrowed |= rc == 0 && lent;
         if (rc == 0) rc = p->T->send_bulk(p->tst, w, frame, flen, bulk, bulk_len);
         free(joined);
         free(lens);
         return rc;
-    }
-    if (lends(p, j) && p->w[w].ninflight == 1) {
-        /* The caller's items go as they lie, to an idle worker that takes
-         * them at once: never queued behind a running chunk, which could
-         * hold them past the caller's call (MPI cannot cancel a send). */
-        int rc = ppool__frame_pack_head(&f, bulk_len, &frame, &flen);
-        if (rc) return rc;
-        p->borrowed = 1;
-        return p->T->send_bulk(p->tst, w, frame, flen, bulk, bulk_len);
     }
     int rc = ppool__frame_pack(&f, bulk, bulk_len, &frame, &flen);
     free(joined);
