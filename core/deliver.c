@@ -73,8 +73,10 @@ void ppool__deliver(ppool__job *j, size_t index, int status, const char *data, s
         }
         if (s->status) {
             char *e = NULL;
-            if (asprintf(&e, "item %zu (%s): %s", index, j->fn,
-                         status ? (msg ? msg : ppool_strerror(status)) : "out of memory") < 0)
+            const char *m = status ? (msg ? msg : ppool_strerror(status)) : "out of memory";
+            if (j->pool->sub) /* the master above names the item */
+                e = strdup(m);
+            else if (asprintf(&e, "item %zu (%s): %s", index, j->fn, m) < 0)
                 e = NULL;
             s->err = e;
         }

@@ -23,6 +23,34 @@ static int credits(const ppool *p)
     return fine ? PPOOL__CREDITS_FINE : PPOOL__CREDITS;
 }
 
+/* ... and a sub-master, whose chunks feed its whole group, PPOOL__CREDITS_RELAY. */
+static int slot_credits(const ppool *p, const ppool__wslot *ws)
+{
+    return ws->capacity > 1 ? PPOOL__CREDITS_RELAY : credits(p);
+}
+
+/* A sub-master's next chunk of j: its group's share (capacity workers'
+ * chunks, each sized as a worker's would be), at most avail. */
+static size_t relay_len(const ppool *p, const ppool__job *j, const ppool__wslot *ws, size_t avail)
+{
+    size_t k = (size_t)ws->capacity, total = (size_t)p->capacity;
+    size_t remaining = j->kind == JOB_SOURCE ? j->window : j->n - j->next;
+    size_t want;
+    if (j->chunksize) { /* whole blocks, a share of what is left that keeps the tail even */
+        size_t blocks = remaining / j->chunksize * k / (2 * total);
+        want = j->chunksize * (blocks < 1 ? 1 : (blocks < k ? blocks : k));
+    } else {
+        size_t cap = remaining * k / (2 * total), each = 1;
+        if (j->per_item > 0 && p->o.task_timeout <= 0) {
+            double w = PPOOL__TARGET_CHUNK_SECONDS / j->per_item;
+            each = w < 1 ? 1 : (w > 1e9 ? 1000000000 : (size_t)w);
+        }
+        want = each * k;
+        if (want > cap) want = cap < 1 ? 1 : cap;
+    }
+    return want < avail ? want : avail;
+}
+
 /* Large contiguous items go as they lie (send_bulk, borrowed), one chunk at a time per worker. */
 static int lends(const ppool *p, const ppool__job *j)
 {
@@ -59,6 +87,7 @@ static size_t blocks_for(const ppool *p, const ppool__job *j, const ppool__wslot
 static size_t chunk_len(ppool *p, ppool__job *j, const ppool__wslot *ws, size_t avail)
 {
     if (j->kind == JOB_APPLY) return 1;
+    if (ws->capacity > 1) return relay_len(p, j, ws, avail);
     if (j->chunksize) {
         size_t want = j->chunksize * blocks_for(p, j, ws);
         return want < avail ? want : avail;
@@ -150,6 +179,7 @@ static int send_chunk(ppool *p, int w, ppool__job *j, size_t first, size_t count
     t.fn = j->fn;
     t.first = first;
     t.count = (uint32_t)count;
+    t.chunksize = j->chunksize;
     const char *bulk;
     size_t bulk_len = 0;
     char *joined = NULL;
@@ -274,7 +304,7 @@ static int dispatch_one(ppool *p, int w)
         if (ws->assigned >= p->o.maxtasksperchild) return 0;
         allowance = p->o.maxtasksperchild - ws->assigned;
     }
-    ppool__job *start = p->rr ? p->rr : p->jobs;
+    ppool__job *start = p->rr && !p->sub ? p->rr : p->jobs; /* a sub-master: oldest first */
     ppool__job *j = start;
     for (int wrapped = 0; j || !wrapped;) {
         if (!j) {
@@ -359,7 +389,7 @@ static int dispatch_one(ppool *p, int w)
         c->first = first;
         c->count = count;
         c->tries = tries;
-        c->weight = j->chunksize ? (int)(1 + (count - 1) / j->chunksize) : 1; /* count >= 1 */
+        c->weight = j->chunksize && ws->capacity <= 1 ? (int)(1 + (count - 1) / j->chunksize) : 1;
         if (c->weight > PPOOL__COALESCE_MAX) c->weight = PPOOL__COALESCE_MAX; /* a retried run */
         c->keys = keys;
         j->inflight += count;
@@ -404,9 +434,11 @@ void ppool__dispatch(ppool *p)
     if (p->state == POOL_DOWN) return;
     for (int progress = 1; progress;) {
         progress = 0;
-        for (int level = 0; level < credits(p) && !progress; level++)
+        int most = credits(p) > PPOOL__CREDITS_RELAY ? credits(p) : PPOOL__CREDITS_RELAY;
+        for (int level = 0; level < most && !progress; level++)
             for (int w = 0; w < p->nworkers; w++)
-                if (p->w[w].state == W_READY && !p->w[w].stuck && p->w[w].ninflight == level)
+                if (p->w[w].state == W_READY && !p->w[w].stuck && p->w[w].ninflight == level &&
+                    level < slot_credits(p, &p->w[w]))
                     progress |= dispatch_one(p, w);
     }
 }

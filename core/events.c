@@ -145,6 +145,10 @@ static int handle_hello(ppool *p, int w, const Ppool__Hello *h, char *err, size_
     ppool__strlcpy(ws->cpuset, h->cpuset ? h->cpuset : "", sizeof ws->cpuset);
     ppool__debug("worker %d ready: pid %d on %s, cpuset %s", w, ws->pid, ws->host,
                  ws->cpuset[0] ? ws->cpuset : "(unbound)");
+    ws->capacity = h->capacity ? (int)h->capacity : 1;
+    if (ws->capacity > 1)
+        ppool__debug("worker %d is a sub-master of %d workers (pid %d on %s)", w, ws->capacity,
+                     ws->pid, ws->host);
     ws->state = W_READY;
     ws->fails = 0;
     ws->assigned = 0;
@@ -177,6 +181,9 @@ void ppool__send_init(ppool *p, int w)
     in.arg.len = p->o.initarg_len;
     in.worker = (uint32_t)w;
     in.cpuset = p->cpusets && w < p->nplanned && p->cpusets[w] ? p->cpusets[w] : "";
+    in.task_timeout = p->o.task_timeout; /* for a sub-master's pool */
+    in.retries = p->o.retries;
+    in.flags = p->o.flags;
     Ppool__Frame f = PPOOL__FRAME__INIT;
     f.msg_case = PPOOL__FRAME__MSG_INIT;
     f.init = &in;
@@ -235,7 +242,8 @@ double ppool__check_deadlines(ppool *p)
         ppool__chunk *c = ws->head;
         double start_due = check_start(p, i, now);
         if (start_due >= 0 && (next < 0 || start_due < next)) next = start_due;
-        if (ws->state != W_READY || !c || c->expired || ws->timed_out) continue;
+        /* A sub-master's pool keeps its items' deadlines itself. */
+        if (ws->state != W_READY || !c || c->expired || ws->timed_out || ws->capacity > 1) continue;
         double due = c->started + p->o.task_timeout * (double)c->count;
         if (now < due) {
             if (next < 0 || due < next) next = due;

@@ -87,6 +87,21 @@ ppool_iter *ppool_imap_source(ppool *p, const char *fn, ppool_source next, void 
     return (ppool_iter *)ppool__handle_submit(j);
 }
 
+ppool__job *ppool__relay_job(ppool *p, const char *fn, const void *in, size_t in_size,
+                             ppool_source next, void *user, size_t n, size_t chunksize)
+{
+    if (ppool__check_array(p, fn, in, in ? n : 0, in_size, NULL, 0)) return NULL;
+    ppool__job *j = iter_open(p, fn, in ? JOB_ITER : JOB_SOURCE, 0, n);
+    if (!j) return NULL;
+    j->in = in;
+    j->in_size = in_size;
+    j->src = next;
+    j->src_user = user;
+    if (!in) j->n = SIZE_MAX; /* until the source ends */
+    j->chunksize = chunksize;
+    return ppool__handle_submit(j);
+}
+
 /* The next ready slot and its index, or NULL. */
 static ppool__slot *next_ready(ppool__job *j, size_t *index)
 {

@@ -7,5 +7,5 @@ int ppool_open_comm(ppool **pool, MPI_Comm comm, const ppool_opts *opts)
     if (comm == MPI_COMM_NULL)
         return ppool__fail(NULL, PPOOL_EINVAL, "ppool_open_comm: comm is MPI_COMM_NULL");
     /* The communicator reaches the transport as an opaque place. */
-    return ppool__open_on(pool, opts, "mpi", &comm);
+    return ppool__open_top(pool, opts, "mpi", &comm);
 }

@@ -108,11 +108,58 @@ static int refuse_launcher(const char *asked)
                        var, ppool__transports_built());
 }
 
+/* Checks and copies the initializer and its argument into the pool. */
+static int keep_initializer(ppool *p, ppool_opts *o)
+{
+    if (o->initarg_len && !o->initarg)
+        return ppool__fail(NULL, PPOOL_EINVAL, "initarg is NULL but initarg_len is %zu",
+                           o->initarg_len);
+    if (o->initializer) {
+        /* Where workers run their own copy of the program (MPI), each
+         * checks its own registry and says so in its Hello: a rank that
+         * returned here would leave the others waiting for it. */
+        if ((p->T->caps & PPOOL__INHERITS) && !ppool__registry_find(&p->reg, o->initializer))
+            return ppool__fail(NULL, PPOOL_ENOFUNC, "initializer '%s' is not registered",
+                               o->initializer);
+        p->initializer = strdup(o->initializer);
+        if (!p->initializer) return ppool__fail(NULL, PPOOL_ENOMEM, "out of memory");
+        o->initializer = p->initializer;
+    }
+    if (o->initarg_len) {
+        p->initarg = malloc(o->initarg_len);
+        if (!p->initarg) return ppool__fail(NULL, PPOOL_ENOMEM, "out of memory for initarg");
+        memcpy(p->initarg, o->initarg, o->initarg_len);
+    }
+    o->initarg = p->initarg;
+    return 0;
+}
+
+/* A sub-master's pool on its group (PPOOL__SUB): its options come from the
+ * master above (Init), none from the environment; MPI, driven inline. */
+static int resolve_sub(ppool *p, ppool_opts o)
+{
+    p->sub = p->inline_progress = 1;
+    p->T = ppool__transport_find("mpi");
+    if (!p->T) return ppool__fail(NULL, PPOOL_ETRANSPORT, "no MPI transport for a sub-master");
+    ppool__strlcpy(p->transport_name, p->T->name, sizeof p->transport_name);
+    o.transport = p->transport_name;
+    o.flags &= ~PPOOL__SUB;
+    o.workers = 0;
+    o.chunksize = 0; /* each chunk says its own */
+    o.maxtasksperchild = 0;
+    o.journal = NULL; /* the master above keeps it */
+    if (o.flags & PPOOL_NO_RETRIES) o.retries = 0;
+    int rc = keep_initializer(p, &o);
+    p->o = o;
+    return rc;
+}
+
 /* Resolves options: code beats environment beats default. */
 static int resolve(ppool *p, const ppool_opts *in)
 {
     ppool_opts o = *in;
     const char *raw;
+    if (o.flags & PPOOL__SUB) return resolve_sub(p, o);
     if (o.workers < 0 || o.workers > PPOOL__MAX_WORKERS)
         return ppool__fail(NULL, PPOOL_EINVAL, "workers = %d is outside 0..%d", o.workers,
                            PPOOL__MAX_WORKERS);
@@ -155,26 +202,8 @@ static int resolve(ppool *p, const ppool_opts *in)
     if (!o.journal || !*o.journal) o.journal = getenv("PPOOL_JOURNAL");
     if (o.journal && *o.journal && !(o.journal = p->journal_path = strdup(o.journal)))
         return ppool__fail(NULL, PPOOL_ENOMEM, "out of memory");
-    if (o.initarg_len && !o.initarg)
-        return ppool__fail(NULL, PPOOL_EINVAL, "initarg is NULL but initarg_len is %zu",
-                           o.initarg_len);
-    if (o.initializer) {
-        /* Where workers run their own copy of the program (MPI), each
-         * checks its own registry and says so in its Hello: a rank that
-         * returned here would leave the others waiting for it. */
-        if ((p->T->caps & PPOOL__INHERITS) && !ppool__registry_find(&p->reg, o.initializer))
-            return ppool__fail(NULL, PPOOL_ENOFUNC, "initializer '%s' is not registered",
-                               o.initializer);
-        p->initializer = strdup(o.initializer);
-        if (!p->initializer) return ppool__fail(NULL, PPOOL_ENOMEM, "out of memory");
-        o.initializer = p->initializer;
-    }
-    if (o.initarg_len) {
-        p->initarg = malloc(o.initarg_len);
-        if (!p->initarg) return ppool__fail(NULL, PPOOL_ENOMEM, "out of memory for initarg");
-        memcpy(p->initarg, o.initarg, o.initarg_len);
-    }
-    o.initarg = p->initarg;
+    int rc = keep_initializer(p, &o);
+    if (rc) return rc;
     if (o.maxtasksperchild && !(p->T->caps & PPOOL__CAN_RESPAWN)) {
         ppool__debug("maxtasksperchild ignored: transport '%s' cannot replace workers", p->T->name);
         o.maxtasksperchild = 0;
@@ -182,7 +211,7 @@ static int resolve(ppool *p, const ppool_opts *in)
     if (p->T->caps & PPOOL__CAN_PIN) { /* elsewhere the launcher placed the workers */
         if (o.workers == 0) o.workers = ppool_cpu_count();
         char err[256] = "";
-        int rc = ppool__topo_plan(o.bind, o.workers, &p->cpusets, err, sizeof err);
+        rc = ppool__topo_plan(o.bind, o.workers, &p->cpusets, err, sizeof err);
         if (rc) return ppool__fail(NULL, rc, "%s", err);
         p->nplanned = o.workers;
     }
@@ -269,7 +298,7 @@ static void shut_down(ppool *p, int now)
 
 /* Starts the transport and waits for every worker's Hello. 0 on the
  * master, PPOOL_WORKER where this process served, or < 0 (errmsg set). */
-static int start_workers(ppool *p, const void *where)
+static int start_workers(ppool *p, const void *where, const ppool__worker_ops *relay)
 {
     p->wctx = (ppool__wctx){.reg = &p->reg,
                             .cpusets = p->cpusets,
@@ -283,7 +312,9 @@ static int start_workers(ppool *p, const void *where)
                        .wops = &p->wops,
                        .max_frame = PPOOL__MAX_FRAME,
                        .inline_progress = p->inline_progress,
-                       .use_clock = ppool__clock_from};
+                       .use_clock = ppool__clock_from,
+                       .relay = p->sub ? NULL : relay,
+                       .sub = p->sub};
     char err[400] = "";
     int rc = p->T->open(p->tst, &to, err, sizeof err);
     if (rc) return rc == PPOOL_WORKER ? rc : ppool__fail(NULL, rc, "%s", err);
@@ -295,7 +326,9 @@ static int start_workers(ppool *p, const void *where)
         p->w[i].state = W_STARTING;
         if (!(p->T->caps & PPOOL__INHERITS)) ppool__send_init(p, i);
     }
-    return ppool__wait_hellos(p, PPOOL__START_SECONDS);
+    rc = ppool__wait_hellos(p, PPOOL__START_SECONDS);
+    for (int i = 0; i < p->nworkers; i++) p->capacity += p->w[i].capacity;
+    return rc;
 }
 
 /* Allocates a pool with its options resolved; NULL with errmsg set. */
@@ -344,7 +377,8 @@ static int serve_if_spawned(void)
     return rc;
 }
 
-int ppool__open_on(ppool **pool, const ppool_opts *opts, const char *transport, const void *where)
+int ppool__open_on(ppool **pool, const ppool_opts *opts, const char *transport, const void *where,
+                   const ppool__worker_ops *relay)
 {
     if (!pool) return ppool__fail(NULL, PPOOL_EINVAL, "ppool_open: NULL pool pointer");
     *pool = NULL;
@@ -352,7 +386,7 @@ int ppool__open_on(ppool **pool, const ppool_opts *opts, const char *transport, 
     if (rc) return rc;
     ppool *p = create(opts, transport, &rc);
     if (!p) return rc;
-    rc = start_workers(p, where);
+    rc = start_workers(p, where, relay);
     if (rc == 0 && p->journal_path) rc = ppool__journal_open(p->journal_path, &p->journal);
     if (rc == 0) {
         for (int i = 0; i < p->nworkers; i++) p->w[i].spawns = 1;
@@ -381,14 +415,9 @@ int ppool__open_on(ppool **pool, const ppool_opts *opts, const char *transport, 
     return 0;
 }
 
-int ppool_open(ppool **pool, const ppool_opts *opts)
-{
-    return ppool__open_on(pool, opts, NULL, NULL);
-}
-
 int ppool_size(const ppool *p)
 {
-    return p ? p->nworkers : PPOOL_EINVAL;
+    return p ? p->capacity : PPOOL_EINVAL;
 }
 
 const char *ppool_transport(const ppool *p)

@@ -17,10 +17,11 @@
 #define PPOOL__DEFAULT_RETRIES      3 /* re-runs of an item whose worker died, as Dask and Ray */
 #define PPOOL__CHUNK_BYTES          (4u << 20) /* a chunk's items stop growing past this */
 #define PPOOL__CREDITS              2          /* chunks in flight per worker */
-#define PPOOL__CREDITS_FINE         16    /* ... when chunks take only microseconds (chunksize 1) */
-#define PPOOL__FINE_CHUNK_SECONDS   50e-6 /* a chunk shorter than this is fine-grained */
-#define PPOOL__COALESCE_MAX         8     /* fine explicit blocks that may share one frame */
-#define PPOOL__EVENT_BURST          32    /* events the dispatcher takes in a row */
+#define PPOOL__CREDITS_FINE         16 /* ... when chunks take only microseconds (chunksize 1) */
+#define PPOOL__CREDITS_RELAY        3  /* ... a sub-master's chunks, each its whole group's share */
+#define PPOOL__FINE_CHUNK_SECONDS   50e-6       /* a chunk shorter than this is fine-grained */
+#define PPOOL__COALESCE_MAX         8           /* fine explicit blocks that may share one frame */
+#define PPOOL__EVENT_BURST          32          /* events the dispatcher takes in a row */
 #define PPOOL__BORROW_BYTES         (64u << 10) /* bulks this large go unpacked (send_bulk) */
 #define PPOOL__TARGET_CHUNK_SECONDS 0.02        /* adaptive chunks aim at this duration */
 #define PPOOL__ITER_WINDOW          16384       /* items dispatched ahead of an iterator's reader */
@@ -150,6 +151,17 @@ void ppool__journal_add(ppool__journal *jn, const ppool__jkey *k, int status, co
  * last write (or `force`); the seconds until the next is due, -1 if none. */
 double ppool__journal_tick(ppool__journal *jn, double now, int force);
 
+/* ---- relay.c: a sub-master (hierarchy) ---- */
+/* ppool_opts.flags bit of a sub-master's own pool on its group: inline
+ * progress, options from the master above only (no environment), oldest job
+ * first, item errors without the index prefix (the master above adds its own). */
+#define PPOOL__SUB 0x80000000u
+typedef struct ppool__relay ppool__relay;
+/* Fills *ops with a sub-master's ops (transport topen.relay). 0 or PPOOL_ENOMEM. */
+int ppool__relay_new(ppool__worker_ops *ops);
+/* Ends what the ops run (the group's pool) and frees them; a zeroed ops is fine. */
+void ppool__relay_free(ppool__worker_ops *ops);
+
 /* ---- sched.c / pool.c / jobs ---- */
 enum { JOB_MAP, JOB_BUFS, JOB_APPLY, JOB_ITER, JOB_SOURCE };
 
@@ -260,6 +272,7 @@ typedef struct ppool__wslot {
     int timed_out;             /* killed at its item's deadline; its death fails the item */
     int stuck;                 /* holds expired chunks: no more work until it answers */
     double born;     /* when its process was asked for (W_STARTING): its initializer's deadline */
+    int capacity;    /* workers behind it: 1, or a sub-master's group (Hello) */
     size_t assigned; /* items given to this process */
     /* statistics, across the slot's processes */
     size_t items, chunks, deaths, spawns;
@@ -274,6 +287,8 @@ struct ppool {
     pthread_t thread;
     int thread_started;
     int inline_progress; /* no dispatcher thread: callers drive it in their waits (sched.c) */
+    int sub;             /* a sub-master's pool on its group (PPOOL__SUB, relay.c) */
+    int capacity;        /* workers behind all slots (a sub-master's slot counts its group's) */
     int driving;         /* inline: a caller is running a pass of the loop */
     /* inline: ppool__drive, which ppool__cond_wait calls instead of waiting */
     int (*drive)(struct ppool *p, double deadline);
@@ -322,6 +337,19 @@ struct ppool {
 };
 
 /* The core's files, from the top down; each calls only those below it. */
+
+/* ---- open.c ---- */
+/* ppool__open_on for a pool that may be the top of a hierarchy of masters:
+ * where the transport makes this process a sub-master, it serves in here. */
+int ppool__open_top(ppool **pool, const ppool_opts *opts, const char *transport, const void *where);
+
+/* ---- iter.c ---- */
+/* A sub-master's job (relay.c): n items of fn, unordered, in a window of
+ * them all, chunked as the master above said (0: adaptive); uniform items
+ * at `in` (in_size each, read in place), or, with in NULL, pulled from
+ * next. The handle, or NULL with ppool_errmsg(p). */
+ppool__job *ppool__relay_job(struct ppool *p, const char *fn, const void *in, size_t in_size,
+                             ppool_source next, void *user, size_t n, size_t chunksize);
 
 /* ---- handle.c: what every call on a pool shares ---- */
 /* Validates a pool, a name and array arguments; PPOOL_EINVAL with a message. */
@@ -373,8 +401,11 @@ void ppool__handle_release(ppool__job *j);
 /* ---- pool.c: a pool's life ---- */
 void ppool__pool_unref(struct ppool *p); /* under no lock */
 /* ppool_open on a named transport (NULL: as the options say) at a
- * transport-specific place (ppool_open_comm: an MPI_Comm *). */
-int ppool__open_on(ppool **pool, const ppool_opts *opts, const char *transport, const void *where);
+ * transport-specific place (ppool_open_comm: an MPI_Comm *); `relay`, when
+ * not NULL, is what a process serves with if the transport makes it a
+ * sub-master (open.c). */
+int ppool__open_on(ppool **pool, const ppool_opts *opts, const char *transport, const void *where,
+                   const ppool__worker_ops *relay);
 
 /* ---- sched.c: the dispatcher thread ---- */
 void *ppool__dispatcher(void *arg);

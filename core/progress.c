@@ -1,5 +1,6 @@
 /* progress.c: the progress bar and the statistics table, on stderr. */
 #include <stdio.h>
+#include <unistd.h>
 
 #include "ppool_impl.h"
 
@@ -30,13 +31,21 @@ void ppool__draw_progress(ppool *p, int final)
 
 void ppool__print_stats(ppool *p)
 {
-    fprintf(stderr, "ppool stats: %d worker%s, transport %s\n", p->nworkers,
-            p->nworkers == 1 ? "" : "s", p->transport_name);
-    fprintf(stderr, "  %-6s %-8s %10s %8s %10s %6s %6s %s\n", "worker", "pid", "items", "chunks",
-            "busy s", "spawns", "deaths", "cpuset");
+    char host[64] = "";
+    gethostname(host, sizeof host - 1);
+    if (p->sub)
+        fprintf(stderr, "ppool stats: sub-master pid %d on %s: %d workers below it\n",
+                (int)getpid(), host, p->nworkers);
+    else
+        fprintf(stderr, "ppool stats: %d worker%s, transport %s%s\n", p->capacity,
+                p->capacity == 1 ? "" : "s", p->transport_name,
+                p->capacity > p->nworkers ? ", behind sub-masters (the rows)" : "");
+    fprintf(stderr, "  %-6s %-8s %10s %8s %10s %6s %6s %6s %s\n", "worker", "pid", "items",
+            "chunks", "busy s", "spawns", "deaths", "behind", "cpuset");
     for (int i = 0; i < p->nworkers; i++) {
         ppool__wslot *w = &p->w[i];
-        fprintf(stderr, "  %-6d %-8d %10zu %8zu %10.3f %6zu %6zu %s\n", i, w->pid, w->items,
-                w->chunks, w->busy, w->spawns, w->deaths, w->cpuset[0] ? w->cpuset : "-");
+        fprintf(stderr, "  %-6d %-8d %10zu %8zu %10.3f %6zu %6zu %6d %s\n", i, w->pid, w->items,
+                w->chunks, w->busy, w->spawns, w->deaths, w->capacity > 1 ? w->capacity : 0,
+                w->cpuset[0] ? w->cpuset : "-");
     }
 }

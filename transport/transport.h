@@ -49,6 +49,14 @@ typedef struct ppool__worker_ops {
     /* Where a worker started without start() (re-executed: its first frame
      * is an Init) keeps its `current` words; NULL is fine. */
     void (*attach)(void *ctx, volatile uint64_t *current);
+    /* A sub-master's ops only (NULL in a worker's): `below` names the group
+     * it feeds (MPI: an MPI_Comm *), before the first frame; run() then
+     * takes Tasks without answering them, and poll() drives the group for at
+     * most `timeout` seconds: 1 with a Result for the master through *out
+     * (taken), 0 with none, 2 when nothing runs below (the transport naps),
+     * < 0 when the group failed. */
+    void (*below)(void *ctx, const void *where);
+    int (*poll)(void *ctx, double timeout, void **out, size_t *out_len);
 } ppool__worker_ops;
 
 /* What open() is given. */
@@ -62,6 +70,12 @@ typedef struct ppool__topen {
     /* in, may be NULL: a transport with a clock of its own (MPI_Wtime, simulated time under a
      * simulator) hands it to the core through this, once it can be read (fn < 0: not now) */
     void (*use_clock)(double (*fn)(void));
+    /* in, may be NULL: the ops of a sub-master, for a transport that builds a
+     * hierarchy of masters (MPI: PPOOL_HIERARCHY) */
+    const ppool__worker_ops *relay;
+    /* in: this is a sub-master's own pool on its group: never a hierarchy,
+     * and driven all the time (inline too), so its workers may hear from it */
+    int sub;
 } ppool__topen;
 
 /* A transport. The core calls it only through this table, and only from

@@ -51,24 +51,31 @@ void ppool__mpi_check_launcher(void)
     _exit(PPOOL__MPI_ORPHAN_EXIT);
 }
 
-void ppool__mpi_backoff(double idle, double cap, int fd)
+double ppool__mpi_nap(double idle, double cap)
 {
-#ifdef PPOOL_SMPI /* ppoll and sched_yield are not simulated: naps are smpi_usleep */
-    if (idle < PPOOL__MPI_SPIN) {
-        smpi_usleep(PPOOL__SMPI_SPIN_NAP_US);
-        return;
-    }
-#endif
-    if (idle < PPOOL__MPI_SPIN) {
-        sched_yield(); /* spin politely: other ranks may share this core */
-        return;
-    }
-    ppool__mpi_check_launcher();
+    if (idle < PPOOL__MPI_SPIN) return 0;
     double s = idle / 8;
     if (s < 20e-6) s = 20e-6;
     double most = idle < PPOOL__MPI_DEEP_IDLE ? PPOOL__MPI_MAX_SLEEP : PPOOL__MPI_DEEP_SLEEP;
     if (s > most) s = most;
     if (cap >= 0 && s > cap) s = cap;
+    return s;
+}
+
+void ppool__mpi_backoff(double idle, double cap, int fd)
+{
+    double s = ppool__mpi_nap(idle, cap);
+#ifdef PPOOL_SMPI /* ppoll and sched_yield are not simulated: naps are smpi_usleep */
+    if (s <= 0) {
+        smpi_usleep(PPOOL__SMPI_SPIN_NAP_US);
+        return;
+    }
+#endif
+    if (s <= 0 && idle < PPOOL__MPI_SPIN) {
+        sched_yield(); /* spin politely: other ranks may share this core */
+        return;
+    }
+    ppool__mpi_check_launcher();
 #ifdef PPOOL_SMPI
     smpi_usleep((useconds_t)(s * 1e6));
     return;

@@ -31,6 +31,11 @@ typedef struct mpi_st {
     double polled;          /* last time the master looked for messages */
     double beat_at;
     int no_beats; /* inline progress: the master sends no heartbeats */
+    /* A sub-master's pool: its last slot is this rank itself, which runs the
+     * frames queued for it when nothing else waits (the sub-master works too). */
+    int self, self_gone;
+    ppool__evq selfq; /* frames for it, oldest first */
+    const ppool__worker_ops *wops;
 } mpi_st;
 
 /* ---- MPI's life in this process ---- */
@@ -110,6 +115,54 @@ static void lose(mpi_st *s, int r, const char *how)
     ppool__event ev = {.kind = PPOOL__EV_DEAD, .worker = r - 1, .pid = -1};
     snprintf(ev.why, sizeof ev.why, "worker %d (rank %d) %s", r - 1, r, how);
     ppool__evq_push(&s->events, &ev);
+}
+
+/* ---- the slot that is this rank itself (a sub-master's pool) ---- */
+
+static int is_self(const mpi_st *s, int worker)
+{
+    return s->self && worker == s->n - 1;
+}
+
+/* Queues a frame (taken) for this rank to run. */
+static int self_send(mpi_st *s, void *frame, size_t len)
+{
+    ppool__event ev = {.kind = PPOOL__EV_FRAME, .worker = s->n - 1, .frame = frame, .len = len};
+    if (s->self_gone || ppool__evq_push(&s->selfq, &ev)) {
+        free(frame);
+        return s->self_gone ? PPOOL_EWORKER : PPOOL_ENOMEM;
+    }
+    return 0;
+}
+
+static void self_lose(mpi_st *s, const char *how)
+{
+    if (s->self_gone) return;
+    s->self_gone = 1;
+    ppool__evq_clear(&s->selfq);
+    ppool__event ev = {.kind = PPOOL__EV_DEAD, .worker = s->n - 1, .pid = (int)getpid()};
+    snprintf(ev.why, sizeof ev.why, "worker %d (the sub-master itself) %s", s->n - 1, how);
+    ppool__evq_push(&s->events, &ev);
+}
+
+/* Runs the oldest frame queued for this rank: 1 with its reply in *ev, else 0. */
+static int self_run(mpi_st *s, ppool__event *ev)
+{
+    ppool__event in;
+    if (!s->self || !ppool__evq_pop(&s->selfq, &in)) return 0;
+    void *out = NULL;
+    size_t len = 0;
+    int r = s->wops->run(s->wops->ctx, in.frame, in.len, &out, &len);
+    free(in.frame);
+    if (r < 0) {
+        free(out);
+        self_lose(s, "could not run a frame");
+        return 0;
+    }
+    if (!out) return 0;
+    *ev = (ppool__event){.kind = PPOOL__EV_FRAME, .worker = s->n - 1, .frame = out, .len = len};
+    s->active = ppool__mpi_now();
+    return 1;
 }
 
 static int isend(mpi_st *s, int rank, void *buf, int count, MPI_Datatype type, int tag)
@@ -220,6 +273,7 @@ static int mpi_recv(void *st, ppool__event *ev, double timeout)
         int rc = poll_once(s, ev);
         if (rc < 0 || rc == 1) return rc < 0 ? rc : 0;
         if (rc == 2) continue; /* drain what is waiting before judging silence */
+        if (self_run(s, ev)) return 0;
         double now = ppool__mpi_now();
         check_beats(s, now);
         if (s->events.head) continue;
@@ -232,6 +286,7 @@ static int mpi_send(void *st, int worker, void *frame, size_t len)
 {
     mpi_st *s = st;
     int r = worker + 1;
+    if (is_self(s, worker)) return self_send(s, frame, len);
     if (worker < 0 || worker >= s->n || s->gone[r]) {
         free(frame);
         return worker < 0 || worker >= s->n ? PPOOL_EINVAL : PPOOL_EWORKER;
@@ -253,6 +308,15 @@ static int mpi_send_bulk(void *st, int worker, void *head, size_t head_len, cons
 {
     mpi_st *s = st;
     int r = worker + 1;
+    if (is_self(s, worker)) { /* joined into one frame: nothing stays borrowed */
+        char *f = malloc(head_len + bulk_len);
+        if (f) {
+            memcpy(f, head, head_len);
+            memcpy(f + head_len, bulk, bulk_len);
+        }
+        free(head);
+        return f ? self_send(s, f, head_len + bulk_len) : PPOOL_ENOMEM;
+    }
     if (worker < 0 || worker >= s->n || s->gone[r]) {
         free(head);
         return worker < 0 || worker >= s->n ? PPOOL_EINVAL : PPOOL_EWORKER; /* its death came */
@@ -317,8 +381,9 @@ static void mpi_wake(void *st)
 static int mpi_kill(void *st, int worker)
 {
     mpi_st *s = st;
-    for (int r = 1; r <= s->n; r++)
+    for (int r = 1; r <= s->n && r < s->size; r++)
         if (worker < 0 || r == worker + 1) lose(s, r, "was given up by the master");
+    if (s->self && (worker < 0 || is_self(s, worker))) self_lose(s, "was given up by the master");
     return 0;
 }
 
@@ -366,6 +431,7 @@ static void mpi_close(void *st)
     if (s->comm != MPI_COMM_NULL) MPI_Comm_free(&s->comm);
     s->comm = MPI_COMM_NULL;
     ppool__evq_clear(&s->events);
+    ppool__evq_clear(&s->selfq);
     if (s->evfd >= 0) close(s->evfd);
     s->evfd = -1;
     free(s->gone);
@@ -460,6 +526,47 @@ static int join_comm(mpi_st *s, ppool__topen *o, char *err, size_t errlen)
     return 0;
 }
 
+/* Serves the master (rank 0 of comm) with ops until it lets go: PPOOL_WORKER,
+ * or < 0 when the master was lost. */
+static int serve_rank(mpi_st *s, const ppool__topen *o, MPI_Comm comm, const ppool__worker_ops *ops,
+                      char *err, size_t errlen)
+{
+    int rank;
+    MPI_Comm_rank(comm, &rank);
+    ppool__mpi_worker wk = {
+        .comm = comm, .rank = rank, .serves = rank <= s->n, .wops = ops, .max_frame = o->max_frame};
+    int rc = ppool__mpi_serve(&wk, err, errlen);
+    if (s->comm != MPI_COMM_NULL) MPI_Comm_free(&s->comm);
+    s->comm = MPI_COMM_NULL;
+    return rc ? rc : PPOOL_WORKER;
+}
+
+/* A rank below rank 0 in a hierarchy: a sub-master serves rank 0 with the
+ * relay's ops, feeding its group below; a worker of a group serves the pool
+ * its sub-master opens on the group. PPOOL_WORKER once let go, or < 0. */
+static int serve_below(mpi_st *s, ppool__topen *o, ppool__mpi_tree *t, char *err, size_t errlen)
+{
+    int rc;
+    if (t->role == PPOOL__TREE_SUB) {
+        o->relay->below(o->relay->ctx, &t->group);
+        s->n = 1; /* on t->up, this rank serves */
+        rc = serve_rank(s, o, t->up, o->relay, err, errlen);
+        o->relay->below(o->relay->ctx, NULL); /* the pool below ends, if still open */
+    } else {
+        MPI_Comm_free(&s->comm);
+        rc = dup_comm(t->group, &s->comm, err, errlen); /* the sub-master's pool on the group */
+        if (rc == 0) {
+            MPI_Comm_set_errhandler(s->comm, MPI_ERRORS_RETURN);
+            s->n = INT32_MAX;
+            rc = serve_rank(s, o, s->comm, o->wops, err, errlen);
+        }
+    }
+    if (s->comm != MPI_COMM_NULL) MPI_Comm_free(&s->comm);
+    s->comm = MPI_COMM_NULL;
+    ppool__mpi_tree_free(t);
+    return rc;
+}
+
 static int mpi_open(void *st, ppool__topen *o, char *err, size_t errlen)
 {
     mpi_st *s = st;
@@ -476,21 +583,29 @@ static int mpi_open(void *st, ppool__topen *o, char *err, size_t errlen)
     if (rc == 0 && o->use_clock) o->use_clock(ppool__mpi_clock); /* every rank's, workers' too */
     if (rc == 0) rc = join_comm(s, o, err, errlen);
     if (rc) return rc;
-    if (s->rank > 0) {
-        ppool__mpi_worker wk = {.comm = s->comm,
-                                .rank = s->rank,
-                                .serves = s->rank <= s->n,
-                                .wops = o->wops,
-                                .max_frame = o->max_frame};
-        rc = ppool__mpi_serve(&wk, err, errlen);
+    ppool__mpi_tree t = {.role = PPOOL__TREE_FLAT};
+    if (o->relay && !o->sub && s->n == s->size - 1) /* a hierarchy is for the whole communicator */
+        rc = ppool__mpi_tree_build(s->comm, &t, err, errlen);
+    if (rc) return rc;
+    if (t.role == PPOOL__TREE_SUB || t.role == PPOOL__TREE_LEAF)
+        return serve_below(s, o, &t, err, errlen);
+    if (t.role == PPOOL__TREE_TOP) { /* the master of the sub-masters */
         MPI_Comm_free(&s->comm);
-        s->comm = MPI_COMM_NULL;
-        return rc ? rc : PPOOL_WORKER;
+        s->comm = t.up;
+        MPI_Comm_size(s->comm, &s->size);
+        o->workers = s->n = s->size - 1;
     }
+    if (s->rank > 0) return serve_rank(s, o, s->comm, o->wops, err, errlen);
     /* Inline, the master is heard only while the program calls ppool: it
      * sends no heartbeats, so its ranks never take a long computation of
-     * the program between two maps for the master's death. */
-    s->no_beats = o->inline_progress;
+     * the program between two maps for the master's death. A sub-master's
+     * pool is driven all the time: it does. */
+    s->no_beats = o->inline_progress && !o->sub;
+    if (o->sub) { /* a sub-master runs tasks too, in its own slot */
+        s->self = 1;
+        s->wops = o->wops;
+        o->workers = ++s->n;
+    }
     return master_open(s, err, errlen);
 }
 

@@ -43,6 +43,23 @@ typedef int (*ppool__mpi_batch_fn)(void *user, void *frame, size_t len);
  * or what fn returned. */
 int ppool__mpi_batch_split(const void *msg, size_t len, ppool__mpi_batch_fn fn, void *user);
 
+/* ---- tree.c: the hierarchy of masters ---- */
+#define PPOOL__MPI_TREE_AUTO 256 /* PPOOL_HIERARCHY=auto builds one from this many worker ranks */
+enum { PPOOL__TREE_FLAT, PPOOL__TREE_TOP, PPOOL__TREE_SUB, PPOOL__TREE_LEAF };
+typedef struct ppool__mpi_tree {
+    int role;       /* FLAT: no hierarchy; TOP: rank 0; SUB: a sub-master; LEAF: its worker */
+    int groups;     /* sub-masters */
+    MPI_Comm up;    /* rank 0 and the sub-masters (TOP, SUB) */
+    MPI_Comm group; /* a sub-master (its rank 0) and its workers (SUB, LEAF) */
+} ppool__mpi_tree;
+/* Collective on comm: decides from PPOOL_HIERARCHY (on, off, auto: from
+ * PPOOL__MPI_TREE_AUTO worker ranks on 2 or more nodes) whether the pool on
+ * comm is a hierarchy, groups ranks 1.. by shared-memory node (or
+ * PPOOL_NODE_SIZE at a time), the lowest of each its sub-master, and splits
+ * the communicators. 0 (t->role FLAT when none), or < 0 with err filled. */
+int ppool__mpi_tree_build(MPI_Comm comm, ppool__mpi_tree *t, char *err, size_t errlen);
+void ppool__mpi_tree_free(ppool__mpi_tree *t);
+
 /* A worker rank's serve loop. */
 typedef struct ppool__mpi_worker {
     MPI_Comm comm;
@@ -67,6 +84,8 @@ double ppool__mpi_clock(void);
  * is under PPOOL__MPI_SPIN, then naps longer the longer it has been idle, at
  * most `cap` seconds (< 0: no cap); a readable `fd` (>= 0) ends the nap. */
 void ppool__mpi_backoff(double idle, double cap, int fd);
+/* How long that nap is: 0 while spinning (yields only). */
+double ppool__mpi_nap(double idle, double cap);
 /* Under a launcher (mpirun's or orted's, slurmstepd's child), remembers this
  * rank's parent; called as MPI comes up. */
 void ppool__mpi_watch_launcher(void);

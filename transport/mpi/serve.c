@@ -189,6 +189,25 @@ static int run_batch(ppool__mpi_worker *w, void *msg, size_t len, int *broken)
     return 0;
 }
 
+/* A sub-master, idle on its master's side for `idle` seconds: drives its
+ * group below for as long as a worker's nap would be, and sends
+ * up a Result it finished. 1 when one went, 2 when released meanwhile, 0
+ * otherwise. A group that failed makes this rank broken: the master gives
+ * it up and re-runs its chunks elsewhere. */
+static int relay_poll(ppool__mpi_worker *w, double idle, int *broken)
+{
+    void *out = NULL;
+    size_t len = 0;
+    int r = *broken ? 2 : w->wops->poll(w->wops->ctx, ppool__mpi_nap(idle, -1), &out, &len);
+    if (r < 0 && !*broken) {
+        *broken = 1;
+        ppool__mpi_ctl(w->comm, 0, PPOOL__CTL_BROKEN);
+    }
+    if (r == 2) ppool__mpi_backoff(idle, -1, -1);
+    if (r != 1 || !out) return 0;
+    return send_result(w, out, len) ? 2 : 1;
+}
+
 int ppool__mpi_serve(ppool__mpi_worker *w, char *err, size_t errlen)
 {
     beat b = {0};
@@ -215,7 +234,13 @@ int ppool__mpi_serve(ppool__mpi_worker *w, char *err, size_t errlen)
                 rc = PPOOL_ETRANSPORT;
                 break;
             }
-            ppool__mpi_backoff(now - active, -1, -1);
+            if (!w->wops->poll) {
+                ppool__mpi_backoff(now - active, -1, -1);
+                continue;
+            }
+            int got = relay_poll(w, now - active, &broken);
+            if (got == 1) active = ppool__mpi_now();
+            released = got == 2;
             continue;
         }
         w->heard = now;
