@@ -125,10 +125,7 @@ static void collect(rchunk *c)
         j->yielded++;
         c->got++;
     }
-    if (j && j->window_blocked) {
-        j->window_blocked = 0;
-        j->pool->T->wake(j->pool->tst);
-    }
+    if (j) j->window_blocked = 0; /* no wake(): this thread drives the pool's next pass itself */
     if (c->got == n || (j && !j->finished)) return;
     int status = j ? (j->aborted ? j->aborted : PPOOL_ECLOSED) : c->status;
     const char *why = j ? j->err : c->why;

@@ -1,7 +1,7 @@
 #!/bin/sh
 # run.sh: ppool's core and MPI transport built with SimGrid's smpicc and run on simulated clusters.
-# usage: sh bench/scale/run.sh [RESULTS_DIR]. SCALE_RUNS="w2:64:20 w3:1024:10 ..." (workload:
-# workers:items per worker) picks the runs. Writes scale.jsonl and scale.md into RESULTS_DIR.
+# usage: sh bench/scale/run.sh [RESULTS_DIR]. SCALE_RUNS="w2:64:20 w3:1024:10:64 ..." (workload:
+# workers:items per worker[:node size, for a hierarchy of masters]) picks the runs. Writes scale.jsonl and scale.md into RESULTS_DIR.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -21,7 +21,8 @@ for f in "$root"/core/*.c "$root"/transport/*.c "$root"/transport/local/*.c "$ro
   "$b/ppool.pb-c.c" "$here/scale.c"; do
   case "$f" in */test_*) continue ;; esac
   o=$b/$(basename "$f" .c).o
-  [ -e "$o" ] && [ "$o" -nt "$f" ] || smpicc -c $cflags $incs "$f" -o "$o"
+  [ -e "$o" ] && [ "$o" -nt "$f" ] && [ -z "$(find "$root/core" "$root/transport" "$root/bench" -name '*.h' -newer "$o")" ] ||
+    smpicc -c $cflags $incs "$f" -o "$o"
 done
 smpicc -o "$b/ppool-scale" "$b"/*.o -lhwloc -lxxhash -lprotobuf-c -lpthread -lm
 strip "$b/ppool-scale" # smpirun copies the program once per rank: smaller is faster
@@ -37,8 +38,12 @@ echo "# ppool on a simulated cluster (SimGrid $(smpirun -version 2>/dev/null | h
 for r in $runs; do
   wl=${r%%:*} rest=${r#*:}
   w=${rest%%:*} per=${rest#*:}
+  k=off
+  case "$per" in *:*) k=${per#*:} per=${per%%:*} ;; esac
+  if [ "$k" = off ]; then h="PPOOL_HIERARCHY=off"; else h="PPOOL_HIERARCHY=on PPOOL_NODE_SIZE=$k"; fi
   t0=$(date +%s.%N)
-  TMPDIR=/dev/shm PPOOL_DISPATCH=inline smpirun -platform "$here/cluster.xml" -hostfile "$b/hosts" \
+  # shellcheck disable=SC2086 # $h is two assignments
+  TMPDIR=/dev/shm PPOOL_DISPATCH=inline env $h smpirun -platform "$here/cluster.xml" -hostfile "$b/hosts" \
     -np $((w + 1)) --cfg=smpi/simulate-computation:no --cfg=smpi/iprobe:0 --cfg=smpi/test:0 \
     --cfg=smpi/host-speed:1Gf --log=root.thres:critical \
     "$b/ppool-scale" "$wl" "$per" 2>/dev/null | grep '^ppool-scale' | tr -d '\n' >>"$out/scale.txt" ||
@@ -51,10 +56,10 @@ awk '/^ppool-scale/ {
   for (i = 3; i <= NF; i++) { split($i, kv, "="); printf ",\"%s\":\"%s\"", kv[1], kv[2] }
   print "}" }' "$out/scale.txt" >"$out/scale.jsonl"
 {
-  echo "| workload | workers | tasks | hierarchy | simulated s | ideal s | efficiency | real s |"
-  echo "|---|--:|--:|---|--:|--:|--:|--:|"
+  echo "| workload | workers | tasks | hierarchy | node size | simulated s | ideal s | efficiency | real s |"
+  echo "|---|--:|--:|---|--:|--:|--:|--:|--:|"
   awk '/^ppool-scale/ { for (i = 3; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-    printf "| %s | %s | %s | %s | %s | %s | %s | %.0f |\n", $2, v["workers"], v["tasks"],
-      v["hierarchy"], v["sim_seconds"], v["ideal"], v["efficiency"], v["real_seconds"] }' "$out/scale.txt"
+    printf "| %s | %s | %s | %s | %s | %s | %s | %s | %.0f |\n", $2, v["workers"], v["tasks"],
+      v["hierarchy"], v["node_size"], v["sim_seconds"], v["ideal"], v["efficiency"], v["real_seconds"] }' "$out/scale.txt"
 } >"$out/scale.md"
 echo "# -> $out/scale.jsonl, $out/scale.md"

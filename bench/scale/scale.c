@@ -51,9 +51,11 @@ int main(int argc, char **argv)
     double t1 = MPI_Wtime(), ideal = total * 1e-3 / workers;
     int ok = rc == 0;
     for (size_t i = 0; ok && i < n; i++) ok = out[i] == 1;
-    printf("ppool-scale %s workers=%d tasks=%zu hierarchy=off sim_seconds=%.6f ideal=%.6f "
-           "efficiency=%.3f ok=%d\n",
-           wl, workers, n, t1 - t0, ideal, ideal / (t1 - t0), ok);
+    const char *h = getenv("PPOOL_HIERARCHY"), *k = getenv("PPOOL_NODE_SIZE");
+    printf("ppool-scale %s workers=%d tasks=%zu hierarchy=%s node_size=%s sim_seconds=%.6f "
+           "ideal=%.6f efficiency=%.3f ok=%d\n",
+           wl, workers, n, h && *h ? h : "auto", k && *k ? k : "-", t1 - t0, ideal,
+           ideal / (t1 - t0), ok);
     ppool_free(p);
     free(in);
     free(out);

@@ -76,8 +76,8 @@ void ppool__mpi_backoff(double idle, double cap, int fd)
         return;
     }
     ppool__mpi_check_launcher();
-#ifdef PPOOL_SMPI
-    smpi_usleep((useconds_t)(s * 1e6));
+#ifdef PPOOL_SMPI /* at least 1 us: a nap of 0 would let simulated time stand still */
+    smpi_usleep(s < 1e-6 ? 1 : (useconds_t)(s * 1e6 + 0.5));
     return;
 #endif
     struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)(s * 1e9)};

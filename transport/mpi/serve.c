@@ -198,12 +198,13 @@ static int relay_poll(ppool__mpi_worker *w, double idle, int *broken)
 {
     void *out = NULL;
     size_t len = 0;
-    int r = *broken ? 2 : w->wops->poll(w->wops->ctx, ppool__mpi_nap(idle, -1), &out, &len);
+    double nap = ppool__mpi_nap(idle, -1);
+    int r = *broken ? 2 : w->wops->poll(w->wops->ctx, nap, &out, &len);
     if (r < 0 && !*broken) {
         *broken = 1;
         ppool__mpi_ctl(w->comm, 0, PPOOL__CTL_BROKEN);
     }
-    if (r == 2) ppool__mpi_backoff(idle, -1, -1);
+    if (r == 2 || (r == 0 && nap <= 0)) ppool__mpi_backoff(idle, -1, -1); /* spins politely */
     if (r != 1 || !out) return 0;
     return send_result(w, out, len) ? 2 : 1;
 }

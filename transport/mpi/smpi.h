@@ -33,6 +33,6 @@ static inline int ppool__smpi_mrecv(void *b, int n, MPI_Datatype d, ppool__smpi_
 #define MPI_Mrecv   ppool__smpi_mrecv
 
 /* A simulated rank spins for this long (a simulated nap) between polls. */
-#define PPOOL__SMPI_SPIN_NAP_US 1
+#define PPOOL__SMPI_SPIN_NAP_US 10
 
 #endif
