@@ -103,7 +103,8 @@ static size_t chunk_len(ppool *p, ppool__job *j, const ppool__wslot *ws, size_t 
     if (cap < 1) cap = 1;
     size_t want = 1;
     if (j->per_item > 0) {
-        double w = PPOOL__TARGET_CHUNK_SECONDS / j->per_item;
+        int here = p->here >= 0 && ws == &p->w[p->here];
+        double w = (here ? PPOOL__HERE_CHUNK_SECONDS : PPOOL__TARGET_CHUNK_SECONDS) / j->per_item;
         want = w >= (double)cap ? cap : (w < 1 ? 1 : (size_t)w);
     }
     if (want > cap) want = cap;

@@ -1,4 +1,5 @@
-/* open.c: ppool_open: a pool, flat or the top of a hierarchy of masters (sub-masters serve in here). */
+/* open.c: ppool_open: a pool, flat or the top of a hierarchy of masters (sub-masters serve in
+ * here). */
 #include "ppool_impl.h"
 
 int ppool__open_top(ppool **pool, const ppool_opts *opts, const char *transport, const void *where)

@@ -319,6 +319,7 @@ static int start_workers(ppool *p, const void *where, const ppool__worker_ops *r
     int rc = p->T->open(p->tst, &to, err, sizeof err);
     if (rc) return rc == PPOOL_WORKER ? rc : ppool__fail(NULL, rc, "%s", err);
     p->nworkers = p->o.workers = to.workers;
+    p->here = to.here - 1;
     p->inline_progress = to.inline_progress;
     p->w = calloc((size_t)p->nworkers, sizeof *p->w);
     if (!p->w) return ppool__fail(NULL, PPOOL_ENOMEM, "out of memory for %d workers", p->nworkers);

@@ -24,6 +24,7 @@
 #define PPOOL__EVENT_BURST          32          /* events the dispatcher takes in a row */
 #define PPOOL__BORROW_BYTES         (64u << 10) /* bulks this large go unpacked (send_bulk) */
 #define PPOOL__TARGET_CHUNK_SECONDS 0.02        /* adaptive chunks aim at this duration */
+#define PPOOL__HERE_CHUNK_SECONDS   1e-3        /* ... a sub-master's own: it relays between them */
 #define PPOOL__ITER_WINDOW          16384       /* items dispatched ahead of an iterator's reader */
 #define PPOOL__ERRMSG               512
 #define PPOOL__START_SECONDS        60.0 /* workers that send no Hello by then fail the open */
@@ -289,6 +290,7 @@ struct ppool {
     int inline_progress; /* no dispatcher thread: callers drive it in their waits (sched.c) */
     int sub;             /* a sub-master's pool on its group (PPOOL__SUB, relay.c) */
     int capacity;        /* workers behind all slots (a sub-master's slot counts its group's) */
+    int here;            /* the slot this process serves itself between polls (topen.here), or -1 */
     int driving;         /* inline: a caller is running a pass of the loop */
     /* inline: ppool__drive, which ppool__cond_wait calls instead of waiting */
     int (*drive)(struct ppool *p, double deadline);

@@ -1,4 +1,5 @@
-/* relay.c: a sub-master: a worker to the master above that runs each chunk it gets on its own group. */
+/* relay.c: a sub-master: a worker to the master above that runs each chunk it gets on its own
+ * group. */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -8,7 +9,7 @@
 
 /* A chunk from the master above, running as one job on the group's pool. */
 typedef struct rchunk {
-    void *frame;      /* a copy of its Task frame: the items are read where they lie */
+    void *frame; /* a copy of its Task frame: the items are read where they lie */
     Ppool__Frame *msg;
     const char *bulk;
     size_t bulk_len;
@@ -26,8 +27,8 @@ typedef struct rchunk {
 
 struct ppool__relay {
     ppool__registry reg; /* taken at Init: its digest goes up in the Hello */
-    const void *where; /* the group (transport-specific), from below() */
-    ppool *pool;       /* the group's pool, opened at Init */
+    const void *where;   /* the group (transport-specific), from below() */
+    ppool *pool;         /* the group's pool, opened at Init */
     rchunk *head, *tail;
 };
 
@@ -74,8 +75,8 @@ static int relay_task(ppool__relay *r, const void *frame, size_t len)
         return PPOOL_ENOMEM;
     }
     memcpy(c->frame, frame, len);
-    int rc = ppool__frame_unpack(c->frame, len, &c->msg, (const void **)&c->bulk, &c->bulk_len,
-                                 err, sizeof err);
+    int rc = ppool__frame_unpack(c->frame, len, &c->msg, (const void **)&c->bulk, &c->bulk_len, err,
+                                 sizeof err);
     if (rc) {
         free(c->frame);
         free(c);
@@ -298,7 +299,8 @@ int ppool__relay_new(ppool__worker_ops *ops)
 {
     ppool__relay *r = calloc(1, sizeof *r);
     if (!r) return PPOOL_ENOMEM;
-    *ops = (ppool__worker_ops){.ctx = r, .run = relay_run, .below = relay_below, .poll = relay_poll};
+    *ops =
+        (ppool__worker_ops){.ctx = r, .run = relay_run, .below = relay_below, .poll = relay_poll};
     return 0;
 }
 

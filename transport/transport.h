@@ -76,6 +76,10 @@ typedef struct ppool__topen {
     /* in: this is a sub-master's own pool on its group: never a hierarchy,
      * and driven all the time (inline too), so its workers may hear from it */
     int sub;
+    /* out: 1 + the slot this very process serves between its polls (a
+     * sub-master's own share: it relays only between its chunks, so they
+     * should be short), or 0 */
+    int here;
 } ppool__topen;
 
 /* A transport. The core calls it only through this table, and only from

@@ -27,6 +27,10 @@ done
 smpicc -o "$b/ppool-scale" "$b"/*.o -lhwloc -lxxhash -lprotobuf-c -lpthread -lm
 strip "$b/ppool-scale" # smpirun copies the program once per rank: smaller is faster
 seq -f "n%g" 0 10239 >"$b/hosts"
+# Every simulated rank maps its own copy of the program: 10,000 of them need more than Linux's
+# default 65,530 mappings (as root it is raised; elsewhere the largest runs fail).
+[ "$(cat /proc/sys/vm/max_map_count)" -ge 1048576 ] || sysctl -qw vm.max_map_count=1048576 ||
+  echo "# vm.max_map_count is $(cat /proc/sys/vm/max_map_count): runs past ~8,000 ranks will fail"
 
 # smpirun, as SimGrid runs an MPI program: every rank an actor on its own simulated host. Tasks
 # are simulated time (smpi_execute); ppool's own CPU time is not simulated (it would measure this
@@ -51,6 +55,30 @@ for r in $runs; do
   echo " real_seconds=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')" >>"$out/scale.txt"
   tail -1 "$out/scale.txt"
 done
+# The calibration: the same program built against this machine's ppool (build/) and run under
+# mpirun at 3-33 ranks with tasks that sleep 10 ms (oversubscribing 2 cores does not distort a
+# nap), beside the simulation of the same runs. CALIB_RANKS="3 9 17 33" picks them.
+if [ -e "$root/build/core/libppool.so" ] && command -v mpicc >/dev/null; then
+  mpicc -O2 -I"$root/core/include" -o "$b/ppool-scale-real" "$here/scale.c" -L"$root/build/core" \
+    -Wl,-rpath,"$root/build/core" -lppool
+  for n in ${CALIB_RANKS:-3 9 17 33}; do
+    [ "$n" != none ] || continue
+    w=$((n - 1))
+    real=$(OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 PPOOL_HIERARCHY=off \
+      timeout 300 mpirun --oversubscribe -n "$n" "$b/ppool-scale-real" sleep10 20 2>/dev/null | grep '^ppool-scale')
+    sim=$(TMPDIR=/dev/shm PPOOL_DISPATCH=inline PPOOL_HIERARCHY=off smpirun -platform "$here/cluster.xml" \
+      -hostfile "$b/hosts" -np "$n" --cfg=smpi/simulate-computation:no --cfg=smpi/iprobe:0 \
+      --cfg=smpi/test:0 --cfg=smpi/host-speed:1Gf --log=root.thres:critical "$b/ppool-scale" sleep10 20 \
+      2>/dev/null | grep '^ppool-scale')
+    er=$(echo "$real" | sed -n 's/.*efficiency=\([0-9.]*\).*/\1/p')
+    es=$(echo "$sim" | sed -n 's/.*efficiency=\([0-9.]*\).*/\1/p')
+    echo "calibration ranks=$n workers=$w real_efficiency=${er:-?} sim_efficiency=${es:-?} $(awk -v a="${er:-0}" -v b="${es:-0}" 'BEGIN { printf "gap=%.1f%%", (a > 0 ? 100 * (b - a) / a : 0) }')" |
+      tee -a "$out/scale.txt"
+  done
+fi
+awk '/^calibration/ { printf "{\"bench\":\"scale-calibration\""
+  for (i = 2; i <= NF; i++) { split($i, kv, "="); printf ",\"%s\":\"%s\"", kv[1], kv[2] }
+  print "}" }' "$out/scale.txt" >"$out/scale-calibration.jsonl"
 awk '/^ppool-scale/ {
   printf "{\"bench\":\"scale\",\"workload\":\"%s\"", $2
   for (i = 3; i <= NF; i++) { split($i, kv, "="); printf ",\"%s\":\"%s\"", kv[1], kv[2] }
@@ -61,5 +89,12 @@ awk '/^ppool-scale/ {
   awk '/^ppool-scale/ { for (i = 3; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
     printf "| %s | %s | %s | %s | %s | %s | %s | %s | %.0f |\n", $2, v["workers"], v["tasks"],
       v["hierarchy"], v["node_size"], v["sim_seconds"], v["ideal"], v["efficiency"], v["real_seconds"] }' "$out/scale.txt"
+  echo
+  echo "Calibration (10 ms sleeping tasks, 20 per worker, flat pool): real mpirun here against the simulation"
+  echo
+  echo "| ranks | workers | real efficiency | simulated efficiency | gap |"
+  echo "|--:|--:|--:|--:|--:|"
+  awk '/^calibration/ { for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+    printf "| %s | %s | %s | %s | %s |\n", v["ranks"], v["workers"], v["real_efficiency"], v["sim_efficiency"], v["gap"] }' "$out/scale.txt"
 } >"$out/scale.md"
 echo "# -> $out/scale.jsonl, $out/scale.md"

@@ -601,10 +601,15 @@ static int mpi_open(void *st, ppool__topen *o, char *err, size_t errlen)
      * the program between two maps for the master's death. A sub-master's
      * pool is driven all the time: it does. */
     s->no_beats = o->inline_progress && !o->sub;
-    if (o->sub) { /* a sub-master runs tasks too, in its own slot */
+    /* A sub-master of a small group runs tasks too, in its own slot: its
+     * core is a large share of the group, and relaying for a few ranks
+     * leaves it time. Above, relaying is its whole job (simulated at 1,024
+     * ranks in groups of 32, working made the map 10% slower: docs/scale.md). */
+    if (o->sub && s->size <= PPOOL__MPI_SELF_MAX) {
         s->self = 1;
         s->wops = o->wops;
         o->workers = ++s->n;
+        o->here = s->n; /* 1 + its slot, the last */
     }
     return master_open(s, err, errlen);
 }

@@ -45,6 +45,7 @@ int ppool__mpi_batch_split(const void *msg, size_t len, ppool__mpi_batch_fn fn, 
 
 /* ---- tree.c: the hierarchy of masters ---- */
 #define PPOOL__MPI_TREE_AUTO 256 /* PPOOL_HIERARCHY=auto builds one from this many worker ranks */
+#define PPOOL__MPI_SELF_MAX  16  /* a sub-master of a group this small (ranks) runs tasks too */
 enum { PPOOL__TREE_FLAT, PPOOL__TREE_TOP, PPOOL__TREE_SUB, PPOOL__TREE_LEAF };
 typedef struct ppool__mpi_tree {
     int role;       /* FLAT: no hierarchy; TOP: rank 0; SUB: a sub-master; LEAF: its worker */

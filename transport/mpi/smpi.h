@@ -3,6 +3,7 @@
 #define PPOOL_SMPI_H
 
 #include <mpi.h>
+#include <stdlib.h>
 
 /* SMPI 3.32 aborts on MPI_Improbe and MPI_Mrecv ("Not yet implemented").
  * Its ranks are single-threaded actors, so an Iprobe and then a Recv of the
@@ -22,11 +23,42 @@ static inline int ppool__smpi_improbe(int src, int tag, MPI_Comm c, int *flag, p
     return rc;
 }
 
+/* What one message costs the CPU of the rank that sends or receives it, in
+ * simulated seconds: PPOOL_SMPI_MSG_US (default 1 us, calibrated against
+ * this machine: docs/scale.md), since ppool's own CPU time is not simulated. */
+static inline void ppool__smpi_msg_cost(void)
+{
+    static double us = -1;
+    if (us < 0) {
+        const char *v = getenv("PPOOL_SMPI_MSG_US");
+        us = v && *v ? atof(v) : 1.0;
+        if (us < 0) us = 0;
+    }
+    if (us > 0) smpi_execute(us * 1e-6);
+}
+
 static inline int ppool__smpi_mrecv(void *b, int n, MPI_Datatype d, ppool__smpi_msg *m,
                                     MPI_Status *st)
 {
+    ppool__smpi_msg_cost();
     return MPI_Recv(b, n, d, m->src, m->tag, m->comm, st);
 }
+
+static inline int ppool__smpi_isend(const void *b, int n, MPI_Datatype d, int to, int tag,
+                                    MPI_Comm c, MPI_Request *q)
+{
+    ppool__smpi_msg_cost();
+    return MPI_Isend(b, n, d, to, tag, c, q);
+}
+
+static inline int ppool__smpi_send(const void *b, int n, MPI_Datatype d, int to, int tag,
+                                   MPI_Comm c)
+{
+    ppool__smpi_msg_cost();
+    return MPI_Send(b, n, d, to, tag, c);
+}
+#define MPI_Isend ppool__smpi_isend
+#define MPI_Send  ppool__smpi_send
 
 #define MPI_Message ppool__smpi_msg
 #define MPI_Improbe ppool__smpi_improbe

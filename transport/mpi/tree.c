@@ -1,4 +1,5 @@
-/* tree.c: the MPI transport's hierarchy of masters: which ranks form a group, and its communicators. */
+/* tree.c: the MPI transport's hierarchy of masters: which ranks form a group, and its
+ * communicators. */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,8 +37,7 @@ static int group_keys(MPI_Comm comm, int rank, int size, long k, int *keys)
         return 0;
     }
     MPI_Comm node;
-    if (MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node) !=
-        MPI_SUCCESS)
+    if (MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node) != MPI_SUCCESS)
         return PPOOL_ETRANSPORT;
     int me = rank == 0 ? INT_MAX : rank, low = INT_MAX;
     int rc = MPI_Allreduce(&me, &low, 1, MPI_INT, MPI_MIN, node);
@@ -103,14 +103,15 @@ int ppool__mpi_tree_build(MPI_Comm comm, ppool__mpi_tree *t, char *err, size_t e
     free(lead);
     if (rc == 0 && groups < 0) rc = PPOOL_ENOMEM;
     if (rc || !wanted(mode, size, groups)) {
-        if (rc) snprintf(err, errlen, "%s", rc == PPOOL_ENOMEM ? "out of memory for the groups" :
-                                            "could not find which ranks share a node");
+        if (rc)
+            snprintf(err, errlen, "%s",
+                     rc == PPOOL_ENOMEM ? "out of memory for the groups"
+                                        : "could not find which ranks share a node");
         return rc;
     }
     /* Collective on comm, in the same order on every rank. */
     if (MPI_Comm_split(comm, rank == 0 ? MPI_UNDEFINED : key, rank, &t->group) != MPI_SUCCESS ||
-        MPI_Comm_split(comm, rank == 0 || first ? 0 : MPI_UNDEFINED, rank, &t->up) !=
-            MPI_SUCCESS) {
+        MPI_Comm_split(comm, rank == 0 || first ? 0 : MPI_UNDEFINED, rank, &t->up) != MPI_SUCCESS) {
         ppool__mpi_tree_free(t);
         snprintf(err, errlen, "MPI_Comm_split for the hierarchy of masters failed");
         return PPOOL_ETRANSPORT;
