@@ -6,7 +6,7 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 out=${1:-$root/bench/results}
-b=$root/build-scale
+b=${SCALE_BUILD:-$root/build-scale} # SCALE_BUILD: another build folder
 # shellcheck source=bench/lib.sh
 . "$root/bench/lib.sh"
 command -v smpicc >/dev/null || apt_install libsimgrid-dev || { echo "# no SimGrid (libsimgrid-dev)"; exit 1; }
@@ -33,9 +33,11 @@ seq -f "n%g" 0 10239 >"$b/hosts"
   echo "# vm.max_map_count is $(cat /proc/sys/vm/max_map_count): runs past ~8,000 ranks will fail"
 
 # smpirun, as SimGrid runs an MPI program: every rank an actor on its own simulated host. Tasks
-# are simulated time (smpi_execute); ppool's own CPU time is not simulated (it would measure this
-# shared machine); probes and tests cost no simulated time.
-runs=${SCALE_RUNS:-w2:64:20 w2:256:20 w2:1024:10 w3:256:20 w3:1024:10}
+# are simulated time (naps); ppool's own CPU time is not simulated (it would measure this shared
+# machine): each message costs its sender and its receiver PPOOL_SMPI_MSG_US (transport/mpi/
+# smpi.h); probes and tests cost no simulated time. The default runs: flat and hierarchical side
+# by side at 1,024 ranks, a hierarchy at 4,096, and 10,000 workers (10,160 ranks, groups of 64).
+runs=${SCALE_RUNS:-w2:1024:40 w2:1024:40:32 w3:1024:20 w3:1024:20:32 w2:4096:20:64 w2:10159:50:64}
 : >"$out/scale.txt"
 echo "# ppool on a simulated cluster (SimGrid $(smpirun -version 2>/dev/null | head -1 | tr -cd '0-9.')), $(date -u +%F)" |
   tee "$out/scale.txt"
