@@ -23,9 +23,9 @@ static int task(ppool_task *t, const void *arg, size_t len)
     return ppool_task_return(t, &one, sizeof one);
 }
 
-/* usage: smpirun ... ppool-scale w2|w3|sleep10 ITEMS_PER_WORKER (or mpirun ... ppool-scale-real, the
- * calibration's). One line: the map's time (simulated under SMPI), the ideal (sum of task times /
- * workers) and their ratio. */
+/* usage: smpirun ... ppool-scale w2|w3|sleep10 ITEMS_PER_WORKER (or mpirun ... ppool-scale-real,
+ * the calibration's). One line: the map's time (simulated under SMPI), the ideal (sum of task times
+ * / workers) and their ratio. */
 int main(int argc, char **argv)
 {
     int level;
