@@ -96,7 +96,7 @@ static size_t chunk_len(ppool *p, ppool__job *j, const ppool__wslot *ws, size_t 
     size_t remaining = j->kind == JOB_SOURCE ? j->window : j->n - j->next;
     /* Guided: never more than remaining / (2 x workers), so the tail stays even. */
     size_t cap = remaining / (2 * (size_t)p->nworkers);
-    if (j->kind >= JOB_ITER) {
+    if (j->kind >= JOB_ITER && !p->sub) { /* a sub-master's window is the chunk itself */
         size_t wcap = j->window / (2 * (size_t)p->nworkers * PPOOL__CREDITS);
         if (wcap < cap) cap = wcap;
     }

@@ -320,6 +320,7 @@ static int handle_result(ppool *p, int w, const Ppool__Result *r, const char *bu
     if (r->count) {
         double x = r->busy / r->count;
         j->per_item = j->per_item > 0 ? 0.7 * j->per_item + 0.3 * x : x;
+        if (p->sub) p->sub_per_item = j->per_item;
     }
     double busy = r->busy / c->weight; /* per block: a frame of blocks is not a slow block */
     p->chunk_busy = p->chunk_busy > 0 ? 0.9 * p->chunk_busy + 0.1 * busy : busy;

@@ -99,6 +99,7 @@ ppool__job *ppool__relay_job(ppool *p, const char *fn, const void *in, size_t in
     j->src_user = user;
     if (!in) j->n = SIZE_MAX; /* until the source ends */
     j->chunksize = chunksize;
+    j->per_item = p->sub_per_item; /* chunks of one job: sized at once, not one item first */
     return ppool__handle_submit(j);
 }
 

@@ -289,6 +289,7 @@ struct ppool {
     int thread_started;
     int inline_progress; /* no dispatcher thread: callers drive it in their waits (sched.c) */
     int sub;             /* a sub-master's pool on its group (PPOOL__SUB, relay.c) */
+    double sub_per_item; /* ... its last chunk's seconds per item: the next chunk's first guess */
     int capacity;        /* workers behind all slots (a sub-master's slot counts its group's) */
     int here;            /* the slot this process serves itself between polls (topen.here), or -1 */
     int driving;         /* inline: a caller is running a pass of the loop */
