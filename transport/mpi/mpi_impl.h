@@ -61,6 +61,34 @@ typedef struct ppool__mpi_tree {
 int ppool__mpi_tree_build(MPI_Comm comm, ppool__mpi_tree *t, char *err, size_t errlen);
 void ppool__mpi_tree_free(ppool__mpi_tree *t);
 
+/* ---- sends.c: sends in flight (the master's, and a rank's results) ---- */
+typedef struct ppool__mpi_send {
+    void *buf; /* freed when done; NULL when borrowed */
+    int rank;
+    int lent; /* the buffer is the caller's (borrowed) */
+} ppool__mpi_send;
+typedef struct ppool__mpi_sends {
+    MPI_Request *req; /* side by side with s, for MPI_Testsome */
+    ppool__mpi_send *s;
+    int *idx;
+    int n, cap;
+} ppool__mpi_sends;
+/* Isends buf (taken: freed when done, also on failure). 0 or PPOOL_ETRANSPORT. */
+int ppool__mpi_isend(ppool__mpi_sends *o, MPI_Comm comm, int rank, void *buf, int count,
+                     MPI_Datatype type, int tag);
+/* Isends count bytes at buf, read in place (borrowed). */
+int ppool__mpi_lend(ppool__mpi_sends *o, MPI_Comm comm, int rank, const void *buf, int count,
+                    int tag);
+/* Forgets the sends that completed (one MPI_Testsome). */
+void ppool__mpi_reap(ppool__mpi_sends *o);
+/* A rank (> 0) with a borrowed send still in flight (rank < 0: any), or 0. */
+int ppool__mpi_lent_to(const ppool__mpi_sends *o, int rank);
+/* Lets go of every send to rank (all when < 0): MPI may still complete them. */
+void ppool__mpi_let_go(ppool__mpi_sends *o, int rank);
+/* At close, once the ranks left: forgets what completed, lets go of the
+ * rest (it never will), frees the lists. */
+void ppool__mpi_settle(ppool__mpi_sends *o);
+
 /* A worker rank's serve loop. */
 typedef struct ppool__mpi_worker {
     MPI_Comm comm;
@@ -68,8 +96,9 @@ typedef struct ppool__mpi_worker {
     int serves; /* 0: a rank beyond the pool's size, which only waits for its release */
     const ppool__worker_ops *wops;
     size_t max_frame;
-    double heard;     /* when the master was last heard from */
-    int master_beats; /* the master sends heartbeats: its silence means it is lost */
+    double heard;         /* when the master was last heard from */
+    int master_beats;     /* the master sends heartbeats: its silence means it is lost */
+    ppool__mpi_sends out; /* its results in flight: it goes on while the master takes them */
 } ppool__mpi_worker;
 
 /* Serves frames from rank 0 until it releases this rank. 0, or < 0 with
@@ -112,33 +141,6 @@ enum {
     PPOOL__TAG_BATCH,     /* master -> rank: small frames packed together (batch.c) */
 };
 
-/* ---- sends.c: the master's sends in flight ---- */
-typedef struct ppool__mpi_send {
-    void *buf; /* freed when done; NULL when borrowed */
-    int rank;
-    int lent; /* the buffer is the caller's (borrowed) */
-} ppool__mpi_send;
-typedef struct ppool__mpi_sends {
-    MPI_Request *req; /* side by side with s, for MPI_Testsome */
-    ppool__mpi_send *s;
-    int *idx;
-    int n, cap;
-} ppool__mpi_sends;
-/* Isends buf (taken: freed when done, also on failure). 0 or PPOOL_ETRANSPORT. */
-int ppool__mpi_isend(ppool__mpi_sends *o, MPI_Comm comm, int rank, void *buf, int count,
-                     MPI_Datatype type, int tag);
-/* Isends count bytes at buf, read in place (borrowed). */
-int ppool__mpi_lend(ppool__mpi_sends *o, MPI_Comm comm, int rank, const void *buf, int count,
-                    int tag);
-/* Forgets the sends that completed (one MPI_Testsome). */
-void ppool__mpi_reap(ppool__mpi_sends *o);
-/* A rank (> 0) with a borrowed send still in flight (rank < 0: any), or 0. */
-int ppool__mpi_lent_to(const ppool__mpi_sends *o, int rank);
-/* Lets go of every send to rank (all when < 0): MPI may still complete them. */
-void ppool__mpi_let_go(ppool__mpi_sends *o, int rank);
-/* At close, once the ranks left: forgets what completed, lets go of the
- * rest (it never will), frees the lists. */
-void ppool__mpi_settle(ppool__mpi_sends *o);
 /* Control words (PPOOL__TAG_CTL, one int). */
 enum {
     PPOOL__CTL_RELEASE = 1, /* master -> rank: leave the serve loop (ppool_open: PPOOL_WORKER) */

@@ -1,5 +1,5 @@
-/* sends.c: the MPI master's sends in flight: owned or borrowed buffers, reaped with MPI_Testsome.
- */
+/* sends.c: MPI sends in flight (the master's, a rank's results): owned or borrowed, reaped with
+ * MPI_Testsome. */
 #include <stdlib.h>
 
 #include "mpi_impl.h"

@@ -88,28 +88,14 @@ static int take_ctl(ppool__mpi_worker *w)
     return heard_ctl(w, word);
 }
 
-/* Sends a result frame (taking it), watching for a release meanwhile: a
- * master that terminated may never receive it. 1 when released. */
-static int send_result(ppool__mpi_worker *w, void *out, size_t len)
+/* Sends a result frame (taking it) and goes on: the rank runs its next chunk
+ * (a sub-master drives its group) while a large result waits for a busy
+ * master to take it. A failed send is dropped: its items are the master's
+ * to re-run when this rank is given up. */
+static void send_result(ppool__mpi_worker *w, void *out, size_t len)
 {
-    MPI_Request q;
-    if (MPI_Isend(out, (int)len, MPI_BYTE, 0, PPOOL__TAG_FRAME, w->comm, &q) != MPI_SUCCESS) {
-        free(out);
-        return 0;
-    }
-    double t0 = ppool__mpi_now();
-    for (;;) {
-        int done = 0;
-        MPI_Test(&q, &done, MPI_STATUS_IGNORE);
-        if (done) break;
-        if (take_ctl(w) == PPOOL__CTL_RELEASE) {
-            MPI_Request_free(&q); /* its buffer may still be read: left to the process */
-            return 1;
-        }
-        ppool__mpi_backoff(ppool__mpi_now() - t0, -1, -1);
-    }
-    free(out);
-    return 0;
+    ppool__mpi_reap(&w->out);
+    (void)ppool__mpi_isend(&w->out, w->comm, 0, out, (int)len, MPI_BYTE, PPOOL__TAG_FRAME);
 }
 
 /* Runs one frame; 1 when this rank was released meanwhile. *broken is set
@@ -126,7 +112,7 @@ static int run_frame(ppool__mpi_worker *w, void *frame, size_t len, int *broken)
         ppool__mpi_ctl(w->comm, 0, PPOOL__CTL_BROKEN);
         return 0;
     }
-    if (out && send_result(w, out, out_len)) return 1;
+    if (out) send_result(w, out, out_len);
     /* Released meanwhile (terminate)? Then the chunks still queued are not
      * run: every control word waiting is read (heartbeats come first). */
     for (int word; (word = take_ctl(w)) != 0;)
@@ -191,9 +177,8 @@ static int run_batch(ppool__mpi_worker *w, void *msg, size_t len, int *broken)
 
 /* A sub-master, idle on its master's side for `idle` seconds: drives its
  * group below for as long as a worker's nap would be, and sends
- * up a Result it finished. 1 when one went, 2 when released meanwhile, 0
- * otherwise. A group that failed makes this rank broken: the master gives
- * it up and re-runs its chunks elsewhere. */
+ * up a Result it finished. 1 when one went, 0 otherwise. A group that failed makes this rank
+ * broken: the master gives it up and re-runs its chunks elsewhere. */
 static int relay_poll(ppool__mpi_worker *w, double idle, int *broken)
 {
     void *out = NULL;
@@ -206,7 +191,8 @@ static int relay_poll(ppool__mpi_worker *w, double idle, int *broken)
     }
     if (r == 2 || (r == 0 && nap <= 0)) ppool__mpi_backoff(idle, -1, -1); /* spins politely */
     if (r != 1 || !out) return 0;
-    return send_result(w, out, len) ? 2 : 1;
+    send_result(w, out, len);
+    return 1;
 }
 
 int ppool__mpi_serve(ppool__mpi_worker *w, char *err, size_t errlen)
@@ -239,9 +225,7 @@ int ppool__mpi_serve(ppool__mpi_worker *w, char *err, size_t errlen)
                 ppool__mpi_backoff(now - active, -1, -1);
                 continue;
             }
-            int got = relay_poll(w, now - active, &broken);
-            if (got == 1) active = ppool__mpi_now();
-            released = got == 2;
+            if (relay_poll(w, now - active, &broken)) active = ppool__mpi_now();
             continue;
         }
         w->heard = now;
@@ -266,6 +250,7 @@ int ppool__mpi_serve(ppool__mpi_worker *w, char *err, size_t errlen)
         active = ppool__mpi_now();
     }
     if (w->serves) beat_stop(&b);
+    ppool__mpi_settle(&w->out); /* released or lost: no result in flight is awaited */
     if (rc == 0) ppool__mpi_ctl(w->comm, 0, PPOOL__CTL_BYE);
     return rc;
 }
