@@ -22,11 +22,12 @@ int main(void)
 {
     ppool_register("compute_power", compute_power);
     ppool *pool;
-    if (ppool_open(&pool, NULL) != 0) return 1;
+    int rc = ppool_open(&pool, NULL);
+    if (rc) return rc == PPOOL_WORKER ? 0 : 1; /* under mpirun, a rank that served the pool */
     power_args in[6];
     double out[6];
     for (int i = 0; i < 6; i++) in[i] = (power_args){i + 1.0, i % 3 + 1};
-    int rc = ppool_map(pool, "compute_power", in, 6, sizeof in[0], out, sizeof out[0]);
+    rc = ppool_map(pool, "compute_power", in, 6, sizeof in[0], out, sizeof out[0]);
     for (int i = 0; rc == 0 && i < 6; i++)
         printf("%g ** %d = %g\n", in[i].base, in[i].exponent, out[i]);
     ppool_free(pool);
