@@ -90,12 +90,16 @@ static int take_ctl(ppool__mpi_worker *w)
 
 /* Sends a result frame (taking it) and goes on: the rank runs its next chunk
  * (a sub-master drives its group) while a large result waits for a busy
- * master to take it. A failed send is dropped: its items are the master's
- * to re-run when this rank is given up. */
-static void send_result(ppool__mpi_worker *w, void *out, size_t len)
+ * master to take it. A send that fails makes this rank broken: the master
+ * gives it up and re-runs its chunks elsewhere. */
+static void send_result(ppool__mpi_worker *w, void *out, size_t len, int *broken)
 {
     ppool__mpi_reap(&w->out);
-    (void)ppool__mpi_isend(&w->out, w->comm, 0, out, (int)len, MPI_BYTE, PPOOL__TAG_FRAME);
+    if (ppool__mpi_isend(&w->out, w->comm, 0, out, (int)len, MPI_BYTE, PPOOL__TAG_FRAME) &&
+        !*broken) {
+        *broken = 1;
+        ppool__mpi_ctl(w->comm, 0, PPOOL__CTL_BROKEN);
+    }
 }
 
 /* Runs one frame; 1 when this rank was released meanwhile. *broken is set
@@ -112,7 +116,7 @@ static int run_frame(ppool__mpi_worker *w, void *frame, size_t len, int *broken)
         ppool__mpi_ctl(w->comm, 0, PPOOL__CTL_BROKEN);
         return 0;
     }
-    if (out) send_result(w, out, out_len);
+    if (out) send_result(w, out, out_len, broken);
     /* Released meanwhile (terminate)? Then the chunks still queued are not
      * run: every control word waiting is read (heartbeats come first). */
     for (int word; (word = take_ctl(w)) != 0;)
@@ -191,7 +195,7 @@ static int relay_poll(ppool__mpi_worker *w, double idle, int *broken)
     }
     if (r == 2 || (r == 0 && nap <= 0)) ppool__mpi_backoff(idle, -1, -1); /* spins politely */
     if (r != 1 || !out) return 0;
-    send_result(w, out, len);
+    send_result(w, out, len, broken);
     return 1;
 }
 
