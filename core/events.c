@@ -75,6 +75,7 @@ void ppool__handle_death(ppool *p, const ppool__event *ev)
     ws->ninflight = 0;
     ws->deaths++;
     ws->timed_out = ws->stuck = 0;
+    ppool__steal_forget(p, ev->worker);
     for (int running = 1; c; running = 0) {
         ppool__chunk *next = c->next;
         ppool__job *j = c->job;
@@ -152,6 +153,7 @@ static int handle_hello(ppool *p, int w, const Ppool__Hello *h, char *err, size_
     ws->state = W_READY;
     ws->fails = 0;
     ws->assigned = 0;
+    ppool__steal_forget(p, w);
     p->nready++;
     return 0;
 }
@@ -275,13 +277,25 @@ static void journal_result(ppool *p, const ppool__chunk *c, const Ppool__Result 
     }
 }
 
-/* Checks a Result against the chunk at the head of w's flight and delivers it. */
+/* The chunk in flight to ws that r answers, or NULL: the oldest (a worker
+ * runs its chunks in order), or any one of a sub-master's (it answers each
+ * when its items are in); *prev is the one before it. */
+static ppool__chunk *answered(ppool__wslot *ws, const Ppool__Result *r, ppool__chunk **prev)
+{
+    *prev = NULL;
+    for (ppool__chunk *c = ws->head; c; *prev = c, c = c->next) {
+        if (c->job->id == r->job && c->first == r->first && c->count == r->count) return c;
+        if (ws->capacity <= 1) break;
+    }
+    return NULL;
+}
+
+/* Checks a Result against the chunk in w's flight it answers and delivers it. */
 static int handle_result(ppool *p, int w, const Ppool__Result *r, const char *bulk, size_t bulk_len)
 {
     ppool__wslot *ws = &p->w[w];
-    ppool__chunk *c = ws->head;
-    if (!c || c->job->id != r->job || c->first != r->first || c->count != r->count)
-        return PPOOL_EPROTO;
+    ppool__chunk *prev, *c = answered(ws, r, &prev);
+    if (!c) return PPOOL_EPROTO;
     if ((r->n_status && r->n_status != r->count) || (!r->uniform && r->n_lens != r->count))
         return PPOOL_EPROTO;
     size_t nerr = 0, total = 0;
@@ -293,10 +307,13 @@ static int handle_result(ppool *p, int w, const Ppool__Result *r, const char *bu
         total += l;
     }
     if (total != bulk_len) return PPOOL_EPROTO;
-    ws->head = c->next;
-    if (!ws->head) ws->tail = NULL;
-    ws->ninflight -= c->weight;
-    if (ws->head) ws->head->started = ppool__now(); /* the worker begins the next one now */
+    if (prev) {
+        prev->next = c->next;
+    } else if ((ws->head = c->next) != NULL) {
+        ws->head->started = ppool__now(); /* the worker begins the next one now */
+    }
+    if (ws->tail == c) ws->tail = prev;
+    if (!c->handed) ws->ninflight -= c->weight;
     if (c->expired) { /* answered after its deadline: its items were settled then */
         ws->stuck = ws->ninflight > 0;
         ppool__chunk_done(p, c);
@@ -341,6 +358,23 @@ static int handle_result(ppool *p, int w, const Ppool__Result *r, const char *bu
     return 0;
 }
 
+/* Sub-master w handed out chunk (job, first) whole below it: the chunk
+ * gives back its credit, so the group gets more before a slow item of it
+ * is done. */
+static int handle_started(ppool *p, int w, const Ppool__Started *s, char *err, size_t errlen)
+{
+    ppool__wslot *ws = &p->w[w];
+    for (ppool__chunk *c = ws->head; c && ws->capacity > 1; c = c->next)
+        if (c->job->id == s->job && c->first == s->first && !c->handed) {
+            c->handed = 1;
+            ws->ninflight -= c->weight;
+            return 0;
+        }
+    snprintf(err, errlen, "worker %d started chunk %llu of job %llu, not one it holds", w,
+             (unsigned long long)s->first, (unsigned long long)s->job);
+    return PPOOL_EPROTO;
+}
+
 /* Handles one frame from worker w (consumes it). Under p->mu. */
 int ppool__handle_frame(ppool *p, int w, void *frame, size_t len, char *err, size_t errlen)
 {
@@ -353,6 +387,10 @@ int ppool__handle_frame(ppool *p, int w, void *frame, size_t len, char *err, siz
             rc = handle_hello(p, w, m->hello, err, errlen);
         else if (m->msg_case == PPOOL__FRAME__MSG_RESULT && p->w[w].state == W_READY)
             rc = handle_result(p, w, m->result, bulk, bulk_len);
+        else if (m->msg_case == PPOOL__FRAME__MSG_GIVEN && p->w[w].state == W_READY)
+            rc = ppool__handle_given(p, w, m->given, err, errlen);
+        else if (m->msg_case == PPOOL__FRAME__MSG_STARTED && p->w[w].state == W_READY)
+            rc = handle_started(p, w, m->started, err, errlen);
         else
             rc = PPOOL_EPROTO;
         if (rc == PPOOL_EPROTO && !err[0])

@@ -103,6 +103,12 @@ ppool__job *ppool__relay_job(ppool *p, const char *fn, const void *in, size_t in
     return ppool__handle_submit(j);
 }
 
+void ppool__relay_cut(ppool__job *j, size_t n)
+{
+    if (j->kind == JOB_ITER) j->n = n; /* a source's own end stops it (relay.c next_item) */
+    if (!j->finished && ppool__job_complete(j)) ppool__job_finish(j->pool, j);
+}
+
 /* The next ready slot and its index, or NULL. */
 static ppool__slot *next_ready(ppool__job *j, size_t *index)
 {

@@ -172,6 +172,7 @@ typedef struct ppool__chunk {
     size_t count;
     unsigned tries;    /* deaths of a worker running this single item */
     int weight;        /* credits it holds: explicit blocks sent together in its frame */
+    int handed;        /* a sub-master's, handed out below whole (Started): it holds none */
     double started;    /* when its worker began it (it is the oldest in flight), 0 before */
     int expired;       /* failed or re-queued at a deadline: its result is discarded */
     ppool__jkey *keys; /* with a journal: each item's key, to record its outcome */
@@ -275,8 +276,12 @@ typedef struct ppool__wslot {
     double born;     /* when its process was asked for (W_STARTING): its initializer's deadline */
     int capacity;    /* workers behind it: 1, or a sub-master's group (Hello) */
     size_t assigned; /* items given to this process */
+    /* work stealing between sub-masters (steal.c) */
+    int asked;    /* a Steal is out to this sub-master */
+    int drained;  /* it had nothing to give since its last chunk came */
+    int waits_on; /* it ran dry: 1 + the slot asked for it, 0 when none */
     /* statistics, across the slot's processes */
-    size_t items, chunks, deaths, spawns;
+    size_t items, chunks, deaths, spawns, given; /* given: items it gave back for others */
     double busy;
 } ppool__wslot;
 
@@ -353,6 +358,9 @@ int ppool__open_top(ppool **pool, const ppool_opts *opts, const char *transport,
  * next. The handle, or NULL with ppool_errmsg(p). */
 ppool__job *ppool__relay_job(struct ppool *p, const char *fn, const void *in, size_t in_size,
                              ppool_source next, void *user, size_t n, size_t chunksize);
+/* Ends a sub-master's job at its first n items (at least those handed out
+ * already): the rest were given back (a Steal). Under p->mu. */
+void ppool__relay_cut(ppool__job *j, size_t n);
 
 /* ---- handle.c: what every call on a pool shares ---- */
 /* Validates a pool, a name and array arguments; PPOOL_EINVAL with a message. */
@@ -447,6 +455,18 @@ void ppool__send_init(struct ppool *p, int w);
 double ppool__check_deadlines(struct ppool *p);
 /* Worker slots not given up. Under p->mu. */
 int ppool__alive(const struct ppool *p);
+
+/* ---- steal.c: work moving between sub-masters ---- */
+typedef struct Ppool__Given Ppool__Given;
+/* After a dispatch pass: each sub-master slot left with nothing in flight
+ * gets a Steal sent for it to the most loaded other one. Under p->mu. */
+void ppool__steal(struct ppool *p);
+/* Sub-master w's answer to a Steal: the items it gave back are re-queued
+ * (cut off its chunks in flight); PPOOL_EPROTO, with a message in err, when
+ * they are not the tail of one. Under p->mu. */
+int ppool__handle_given(struct ppool *p, int w, const Ppool__Given *g, char *err, size_t errlen);
+/* A sub-master slot is gone or new: no Steal is out to it or for it. */
+void ppool__steal_forget(struct ppool *p, int w);
 
 /* ---- dispatch.c: handing out work ---- */
 /* Hands out chunks while workers have credits and jobs have work. Under p->mu. */

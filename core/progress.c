@@ -40,12 +40,12 @@ void ppool__print_stats(ppool *p)
         fprintf(stderr, "ppool stats: %d worker%s, transport %s%s\n", p->capacity,
                 p->capacity == 1 ? "" : "s", p->transport_name,
                 p->capacity > p->nworkers ? ", behind sub-masters (the rows)" : "");
-    fprintf(stderr, "  %-6s %-8s %10s %8s %10s %6s %6s %6s %s\n", "worker", "pid", "items",
-            "chunks", "busy s", "spawns", "deaths", "behind", "cpuset");
+    fprintf(stderr, "  %-6s %-8s %10s %8s %10s %6s %6s %6s %8s %s\n", "worker", "pid", "items",
+            "chunks", "busy s", "spawns", "deaths", "behind", "given", "cpuset");
     for (int i = 0; i < p->nworkers; i++) {
         ppool__wslot *w = &p->w[i];
-        fprintf(stderr, "  %-6d %-8d %10zu %8zu %10.3f %6zu %6zu %6d %s\n", i, w->pid, w->items,
-                w->chunks, w->busy, w->spawns, w->deaths, w->capacity > 1 ? w->capacity : 0,
-                w->cpuset[0] ? w->cpuset : "-");
+        fprintf(stderr, "  %-6d %-8d %10zu %8zu %10.3f %6zu %6zu %6d %8zu %s\n", i, w->pid,
+                w->items, w->chunks, w->busy, w->spawns, w->deaths,
+                w->capacity > 1 ? w->capacity : 0, w->given, w->cpuset[0] ? w->cpuset : "-");
     }
 }

@@ -13,6 +13,7 @@ typedef struct rchunk {
     Ppool__Frame *msg;
     const char *bulk;
     size_t bulk_len;
+    size_t n;           /* its items: the Task's, less a tail given back (relay_steal) */
     size_t pulled, off; /* the source's next item and its offset in bulk (non-uniform items) */
     ppool__job *job;    /* NULL when it could not start: every item failed with `status` */
     int status;
@@ -22,6 +23,7 @@ typedef struct rchunk {
     char **err;
     char *have; /* per item: its outcome came */
     size_t got; /* items with an outcome */
+    int told;   /* a Started went up: every item was handed out below */
     struct rchunk *next;
 } rchunk;
 
@@ -37,7 +39,7 @@ static int next_item(void *user, const void **item, size_t *len)
 {
     rchunk *c = user;
     const Ppool__Task *t = c->msg->task;
-    if (c->pulled >= t->count) return 0;
+    if (c->pulled >= c->n) return 0;
     size_t off = PPOOL__ALIGN_UP(c->off), l = t->lens[c->pulled];
     if (off > c->bulk_len || l > c->bulk_len - off) return PPOOL_EPROTO;
     *item = c->bulk + off;
@@ -83,7 +85,7 @@ static int relay_task(ppool__relay *r, const void *frame, size_t len)
         return rc;
     }
     const Ppool__Task *t = c->msg->task;
-    size_t n = t->count;
+    size_t n = c->n = t->count;
     c->res = calloc(n ? n : 1, sizeof *c->res);
     c->st = calloc(n ? n : 1, sizeof *c->st);
     c->err = calloc(n ? n : 1, sizeof *c->err);
@@ -112,7 +114,7 @@ static int relay_task(ppool__relay *r, const void *frame, size_t len)
 static void collect(rchunk *c)
 {
     ppool__job *j = c->job;
-    size_t n = c->msg->task->count;
+    size_t n = c->n;
     while (j && j->fifo_count) {
         size_t i = j->fifo[j->fifo_head];
         j->fifo_head = (j->fifo_head + 1) % j->window;
@@ -138,11 +140,20 @@ static void collect(rchunk *c)
     c->got = n;
 }
 
+/* Items of c not yet handed to the group's workers (its tail from there). */
+static size_t unstarted(const rchunk *c)
+{
+    const ppool__job *j = c->job;
+    if (!j || j->finished) return 0;
+    size_t begun = j->kind == JOB_SOURCE ? c->pulled : j->next;
+    return c->n > begun ? c->n - begun : 0;
+}
+
 /* Packs chunk c's Result for the master above. */
 static int pack_result(rchunk *c, double busy, void **out, size_t *out_len)
 {
     const Ppool__Task *t = c->msg->task;
-    size_t n = t->count, total = 0, nerr = 0;
+    size_t n = c->n, total = 0, nerr = 0;
     uint64_t *lens = malloc((n ? n : 1) * sizeof *lens);
     char **errs = malloc((n ? n : 1) * sizeof *errs);
     char *bulk = NULL;
@@ -157,7 +168,7 @@ static int pack_result(rchunk *c, double busy, void **out, size_t *out_len)
         Ppool__Result res = PPOOL__RESULT__INIT;
         res.job = t->job;
         res.first = t->first;
-        res.count = t->count;
+        res.count = (uint32_t)n;
         if (nerr) {
             res.n_status = n;
             res.status = c->st;
@@ -176,6 +187,96 @@ static int pack_result(rchunk *c, double busy, void **out, size_t *out_len)
     free(bulk);
     free(lens);
     free(errs);
+    return rc;
+}
+
+/* How many items c keeps when `give` of its unstarted ones would go: an
+ * explicit chunksize's blocks stay whole (the kept part ends on a block). */
+static size_t kept(const rchunk *c, size_t give)
+{
+    size_t u = unstarted(c), cs = c->msg->task->chunksize;
+    size_t keep = c->n - (u < give ? u : give);
+    if (cs > 1 && keep % cs) keep += cs - keep % cs;
+    return keep < c->n ? keep : c->n;
+}
+
+/* Cuts up to `give` unstarted items off the chunks, the newest tail first,
+ * into rg (one range a chunk); a chunk cut to nothing leaves the list for
+ * *gone (freed by the caller, outside the lock). Under the group pool's
+ * lock; returns the ranges. */
+static size_t cut_tails(ppool__relay *r, size_t nc, rchunk **v, size_t give, Ppool__Range *rg,
+                        rchunk **gone)
+{
+    size_t nr = 0;
+    for (size_t i = nc; i-- > 0 && give;) {
+        rchunk *c = v[i];
+        size_t m = c->n - kept(c, give);
+        if (!m) continue;
+        give -= m;
+        c->n -= m;
+        ppool__relay_cut(c->job, c->n);
+        rg[nr] = (Ppool__Range)PPOOL__RANGE__INIT;
+        rg[nr].job = c->msg->task->job;
+        rg[nr].first = c->msg->task->first + c->n;
+        rg[nr++].count = (uint32_t)m;
+    }
+    rchunk **pp = &r->head;
+    for (r->tail = NULL; *pp;) {
+        rchunk *c = *pp;
+        if (c->n == 0) {
+            *pp = c->next;
+            c->next = *gone;
+            *gone = c;
+            continue;
+        }
+        r->tail = c;
+        pp = &c->next;
+    }
+    return nr;
+}
+
+/* Answers a Steal for a group of st->capacity workers: the share of the
+ * items not started here that such a group would run beside this one's,
+ * given back (a Given frame; no range when there is none). */
+static int relay_steal(ppool__relay *r, const Ppool__Steal *st, void **out, size_t *out_len)
+{
+    size_t nc = 0, nr = 0, idle = 0;
+    rchunk *gone = NULL;
+    for (rchunk *c = r->head; c; c = c->next) nc++;
+    rchunk **v = malloc((nc ? nc : 1) * sizeof *v);
+    Ppool__Range *rg = malloc((nc ? nc : 1) * sizeof *rg);
+    Ppool__Range **rp = malloc((nc ? nc : 1) * sizeof *rp);
+    int rc = v && rg && rp ? 0 : PPOOL_ENOMEM;
+    if (rc == 0 && r->pool && nc) {
+        ppool *p = r->pool;
+        pthread_mutex_lock(&p->mu);
+        size_t k = 0;
+        for (rchunk *c = r->head; c; c = c->next) {
+            collect(c);
+            idle += unstarted(v[k++] = c);
+        }
+        size_t own = (size_t)p->capacity, tc = st->capacity;
+        nr = cut_tails(r, nc, v, idle * tc / (tc + own), rg, &gone);
+        pthread_mutex_unlock(&p->mu);
+    }
+    while (gone) {
+        rchunk *c = gone;
+        gone = c->next;
+        chunk_free(c);
+    }
+    for (size_t i = 0; i < nr; i++) rp[i] = &rg[i];
+    if (rc == 0) {
+        Ppool__Given g = PPOOL__GIVEN__INIT;
+        g.n_ranges = nr;
+        g.ranges = rp;
+        Ppool__Frame f = PPOOL__FRAME__INIT;
+        f.msg_case = PPOOL__FRAME__MSG_GIVEN;
+        f.given = &g;
+        rc = ppool__frame_pack(&f, NULL, 0, out, out_len);
+    }
+    free(v);
+    free(rg);
+    free(rp);
     return rc;
 }
 
@@ -249,6 +350,9 @@ static int relay_run(void *ctx, const void *frame, size_t len, void **out, size_
     case PPOOL__FRAME__MSG_INIT:
         rc = relay_init(r, m->init, out, out_len);
         break;
+    case PPOOL__FRAME__MSG_STEAL:
+        rc = relay_steal(r, m->steal, out, out_len);
+        break;
     case PPOOL__FRAME__MSG_SHUTDOWN:
         relay_end(r);
         rc = 1;
@@ -260,8 +364,39 @@ static int relay_run(void *ctx, const void *frame, size_t len, void **out, size_
     return rc;
 }
 
-/* Drives the group's pool until the oldest chunk is answered or the nap
- * ends: chunks are answered in the order they came, as the master expects. */
+/* The oldest chunk with every outcome in (collected first), or NULL; *prev
+ * is the one before it. *handed is the oldest one handed out whole below
+ * and not told yet, if any. */
+static rchunk *answered(ppool__relay *r, rchunk **prev, rchunk **handed)
+{
+    *prev = *handed = NULL;
+    for (rchunk *q = r->head; q; *prev = q, q = q->next) {
+        collect(q);
+        if (q->got == q->n) return q;
+        if (!*handed && !q->told && q->job && !unstarted(q)) *handed = q;
+    }
+    return NULL;
+}
+
+/* Tells the master above that chunk c was handed out whole below. */
+static int tell_started(rchunk *c, void **out, size_t *out_len)
+{
+    Ppool__Started s = PPOOL__STARTED__INIT;
+    s.job = c->msg->task->job;
+    s.first = c->msg->task->first;
+    Ppool__Frame f = PPOOL__FRAME__INIT;
+    f.msg_case = PPOOL__FRAME__MSG_STARTED;
+    f.started = &s;
+    c->told = 1;
+    int rc = ppool__frame_pack(&f, NULL, 0, out, out_len);
+    return rc ? rc : 1;
+}
+
+/* Drives the group's pool until a chunk is answered or handed out whole, or
+ * the nap ends: the first one whose items are all in goes up, whatever its
+ * age (a chunk held by a slow item does not hold the ones after it); else a
+ * Started for one whose items all went below (its credit: the group gets
+ * more work while its slow items run). */
 static int relay_poll(void *ctx, double timeout, void **out, size_t *out_len)
 {
     ppool__relay *r = ctx;
@@ -270,19 +405,19 @@ static int relay_poll(void *ctx, double timeout, void **out, size_t *out_len)
     ppool *p = r->pool;
     double deadline = ppool__now() + timeout;
     pthread_mutex_lock(&p->mu);
-    rchunk *c = r->head;
-    for (;;) {
-        for (rchunk *q = r->head; q; q = q->next) collect(q);
-        if ((c && c->got == c->msg->task->count) || p->state == POOL_DOWN ||
-            ppool__cond_wait(p, c && c->job ? &c->job->cond : &p->idle, deadline) ==
-                PPOOL_ETIMEDOUT)
-            break;
+    rchunk *c, *prev, *handed;
+    while (!(c = answered(r, &prev, &handed)) && !handed && p->state != POOL_DOWN &&
+           ppool__cond_wait(p, &p->idle, deadline) != PPOOL_ETIMEDOUT) {
     }
-    double busy = c && c->job ? c->job->per_item * (double)c->msg->task->count : 0;
+    double busy = c && c->job ? c->job->per_item * (double)c->n : 0;
     pthread_mutex_unlock(&p->mu);
-    if (!c || c->got < c->msg->task->count) return p->state == POOL_DOWN ? PPOOL_ECLOSED : 0;
-    r->head = c->next;
-    if (!r->head) r->tail = NULL;
+    if (!c && handed) return tell_started(handed, out, out_len);
+    if (!c) return p->state == POOL_DOWN ? PPOOL_ECLOSED : 0;
+    if (prev)
+        prev->next = c->next;
+    else
+        r->head = c->next;
+    if (r->tail == c) r->tail = prev;
     int rc = pack_result(c, busy, out, out_len);
     chunk_free(c);
     return rc ? rc : 1;

@@ -108,6 +108,7 @@ static void pass(ppool *p, double cap)
 {
     flush_if_asked(p);
     ppool__dispatch(p);
+    ppool__steal(p);
     ppool__run_callbacks(p);
     if (p->stopping || p->broken[0]) return;
     double timeout = sleep_for(p);

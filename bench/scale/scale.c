@@ -35,6 +35,7 @@ int main(int argc, char **argv)
     if (ppool_register("task", task)) return 1;
     ppool_opts o = PPOOL_OPTS_INIT;
     o.transport = "mpi";
+    if (getenv("SCALE_STATS")) o.flags |= PPOOL_STATS; /* each master's table at the end */
     ppool *p;
     int rc = ppool_open(&p, &o);
     if (rc == PPOOL_WORKER) {
