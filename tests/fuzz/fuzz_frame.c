@@ -74,6 +74,16 @@ static void walk(const Ppool__Frame *m)
         if (m->init->fn) touch_str(m->init->fn);
         touch(m->init->arg.data, m->init->arg.len);
         break;
+    case PPOOL__FRAME__MSG_STEAL:
+        CHECK(m->steal);
+        break;
+    case PPOOL__FRAME__MSG_GIVEN:
+        CHECK(m->given);
+        for (size_t i = 0; i < m->given->n_ranges; i++) CHECK(m->given->ranges[i]);
+        break;
+    case PPOOL__FRAME__MSG_STARTED:
+        CHECK(m->started);
+        break;
     default:
         CHECK(m->msg_case == PPOOL__FRAME__MSG_SHUTDOWN && m->shutdown);
     }

@@ -156,6 +156,22 @@ static void controls(void)
     put_frame("shutdown", PPOOL__FRAME__MSG_SHUTDOWN, &sd, 0, 0);
     sd.code = -1;
     put_frame("shutdown-no-pad", PPOOL__FRAME__MSG_SHUTDOWN, &sd, 0, NO_PAD);
+    /* A hierarchy's: a Steal (a worker refuses it), a Given and a Started (the master refuses
+     * them from a worker it did not ask, or that is no sub-master). */
+    Ppool__Steal st = PPOOL__STEAL__INIT;
+    st.capacity = 4;
+    put_frame("steal", PPOOL__FRAME__MSG_STEAL, &st, 0, 0);
+    Ppool__Range rg = PPOOL__RANGE__INIT, *rp = &rg;
+    rg.job = 1;
+    rg.first = 2;
+    rg.count = 2;
+    Ppool__Given g = PPOOL__GIVEN__INIT;
+    g.n_ranges = 1;
+    g.ranges = &rp;
+    put_frame("given", PPOOL__FRAME__MSG_GIVEN, &g, 0, 0);
+    Ppool__Started sr = PPOOL__STARTED__INIT;
+    sr.job = 1;
+    put_frame("started", PPOOL__FRAME__MSG_STARTED, &sr, 0, 0);
 }
 
 static void malformed(void)
