@@ -404,7 +404,8 @@ static int dispatch_one(ppool *p, int w)
         ws->tail = c;
         ws->ninflight += c->weight;
         ws->assigned += count;
-        ws->drained = 0;    /* it may have something to give again */
+        ws->drained = 0; /* it may have something to give again */
+        ws->fed = 1;
         p->rr = j->nextjob; /* the next worker starts at the next job: fairness */
         int rc = send_chunk(p, w, j, first, count);
         if (rc == PPOOL_EWORKER) {

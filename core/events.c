@@ -346,7 +346,7 @@ static int handle_result(ppool *p, int w, const Ppool__Result *r, const char *bu
     ws->busy += r->busy;
     ppool__land(p, j, c->count);
     ppool__chunk_done(p, c);
-    if (p->o.maxtasksperchild && ws->assigned >= p->o.maxtasksperchild && !ws->ninflight &&
+    if (p->o.maxtasksperchild && ws->assigned >= p->o.maxtasksperchild && !ws->head &&
         ws->state == W_READY && p->state != POOL_DOWN && !p->stopping &&
         (p->T->caps & PPOOL__CAN_RESPAWN)) {
         /* Retire: the worker leaves on Shutdown (or EOF); a fresh one takes the slot. */

@@ -281,7 +281,7 @@ static void shut_down(ppool *p, int now)
              * busy (terminated, or timed out) are not waited for. */
             say_shutdown(p);
             for (int i = 0; i < p->nworkers; i++)
-                if (p->w[i].ninflight && !(p->T->caps & PPOOL__CAN_KILL)) p->T->kill(p->tst, i);
+                if (p->w[i].head && !(p->T->caps & PPOOL__CAN_KILL)) p->T->kill(p->tst, i);
         }
         p->T->close(p->tst);
     }

@@ -10,9 +10,9 @@
 #include "ppool.h"
 #include "transport.h"
 
-#define PPOOL__PROTO_VERSION        1
-#define PPOOL__NAME_MAX             128                    /* longest registered name */
-#define PPOOL__MAX_FRAME            (1024u << 20)          /* largest frame accepted: 1 GiB */
+#define PPOOL__PROTO_VERSION        2             /* 2: a hierarchy's Started, Steal and Given */
+#define PPOOL__NAME_MAX             128           /* longest registered name */
+#define PPOOL__MAX_FRAME            (1024u << 20) /* largest frame accepted: 1 GiB */
 #define PPOOL__MAX_ITEM             (PPOOL__MAX_FRAME / 2) /* largest item or result */
 #define PPOOL__DEFAULT_RETRIES      3 /* re-runs of an item whose worker died, as Dask and Ray */
 #define PPOOL__CHUNK_BYTES          (4u << 20) /* a chunk's items stop growing past this */
@@ -279,6 +279,7 @@ typedef struct ppool__wslot {
     /* work stealing between sub-masters (steal.c) */
     int asked;    /* a Steal is out to this sub-master */
     int drained;  /* it had nothing to give since its last chunk came */
+    int fed;      /* a chunk went to it since the Steal out to it */
     int waits_on; /* it ran dry: 1 + the slot asked for it, 0 when none */
     /* statistics, across the slot's processes */
     size_t items, chunks, deaths, spawns, given; /* given: items it gave back for others */

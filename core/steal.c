@@ -49,6 +49,7 @@ static void send_steal(ppool *p, int v, int capacity)
     size_t len;
     if (ppool__frame_pack(&f, NULL, 0, &frame, &len) == 0 && p->T->send(p->tst, v, frame, len) == 0)
         p->w[v].asked = 1;
+    p->w[v].fed = 0;
 }
 
 void ppool__steal(ppool *p)
@@ -70,7 +71,7 @@ void ppool__steal(ppool *p)
 
 void ppool__steal_forget(ppool *p, int w)
 {
-    p->w[w].asked = p->w[w].drained = p->w[w].waits_on = 0;
+    p->w[w].asked = p->w[w].drained = p->w[w].waits_on = p->w[w].fed = 0;
     for (int t = 0; t < p->nworkers; t++)
         if (p->w[t].waits_on == w + 1) p->w[t].waits_on = 0;
 }
@@ -94,8 +95,9 @@ int ppool__handle_given(ppool *p, int w, const Ppool__Given *g, char *err, size_
         snprintf(err, errlen, "sub-master %d gave back work it was not asked for", w);
         return PPOOL_EPROTO;
     }
+    int fed = ws->fed; /* a chunk went to it after the Steal: that one may be given */
     ppool__steal_forget(p, w);
-    ws->drained = g->n_ranges == 0;
+    ws->drained = g->n_ranges == 0 && !fed;
     for (size_t i = 0; i < g->n_ranges; i++) {
         const Ppool__Range *r = g->ranges[i];
         ppool__chunk *prev, *c = tail_of(ws, r, &prev);
@@ -104,7 +106,10 @@ int ppool__handle_given(ppool *p, int w, const Ppool__Given *g, char *err, size_
                      (unsigned long long)r->first, r->count);
             return PPOOL_EPROTO;
         }
-        ppool__requeue(c->job, r->first, r->count, c->tries);
+        ppool__job *j = c->job;
+        ppool__requeue(j, r->first, r->count, c->tries);
+        if (!j->finished && ppool__job_complete(j)) /* its handle is gone: the items count done */
+            ppool__job_finish(p, j);
         c->count -= r->count;
         ws->assigned -= r->count;
         ws->given += r->count;

@@ -48,28 +48,29 @@ sim() {
     --cfg=smpi/iprobe:0 --cfg=smpi/test:0 --cfg=smpi/send-is-detached-thresh:0 --cfg=smpi/lat-factor:0:1 \
     --cfg=smpi/bw-factor:0:1 --cfg=smpi/host-speed:1Gf --log=root.thres:critical "$@"
 }
-# The default runs: flat and hierarchical side by side at 1,024 and 10,000 workers, and a hierarchy
-# at 4,096 (docs/scale.md: their time here).
-runs=${SCALE_RUNS:-w2:1024:50 w2:1024:50:32 w3:1024:20 w3:1024:20:32 w2:4096:50:64 w2:10000:10 w2:10159:10:64 w2:10159:50:64}
-: >"$out/scale.txt"
-echo "# ppool on a simulated cluster (SimGrid $(smpirun -version 2>/dev/null | head -1 | tr -cd '0-9.')), $(date -u +%F)" |
-  tee "$out/scale.txt"
-for r in $runs; do
-  wl=${r%%:*} rest=${r#*:}
+# The default runs: flat and hierarchical side by side at 1,024, 4,096 and 10,000 workers, and a
+# hierarchy of 10,000 with more tasks a worker (docs/scale.md: their time here).
+runs=${SCALE_RUNS:-w2:1024:50 w2:1024:50:32 w3:1024:20 w3:1024:20:32 w2:4096:10 w2:4096:10:64 w2:10000:5 w2:10159:5:64 w2:10159:50:64}
+# one RUN: the run's line (workload:workers:tasks a worker[:node size]) and its real time.
+one() {
+  wl=${1%%:*} rest=${1#*:}
   w=${rest%%:*} per=${rest#*:}
   k=off
   case "$per" in *:*) k=${per#*:} per=${per%%:*} ;; esac
   if [ "$k" = off ]; then h="PPOOL_HIERARCHY=off"; else h="PPOOL_HIERARCHY=on PPOOL_NODE_SIZE=$k"; fi
   t0=$(date +%s.%N)
   # shellcheck disable=SC2086 # $h is two assignments
-  (export $h && sim $((w + 1)) "$b/ppool-scale" "$wl" "$per") 2>/dev/null | grep '^ppool-scale' | tr -d '\n' >>"$out/scale.txt" ||
-    echo "ppool-scale $wl workers=$w failed" >>"$out/scale.txt"
-  echo " real_seconds=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')" >>"$out/scale.txt"
-  tail -1 "$out/scale.txt"
-done
-# The calibration: the same program built against this machine's ppool (build/) and run under
-# mpirun at 3-33 ranks with tasks that sleep 10 ms (oversubscribing 2 cores does not distort a
-# nap), beside the simulation of the same runs. CALIB_RANKS="3 9 17 33" picks them.
+  (export $h && sim $((w + 1)) "$b/ppool-scale" "$wl" "$per") 2>/dev/null | grep '^ppool-scale' | tr -d '\n' ||
+    printf "ppool-scale %s workers=%s failed" "$wl" "$w"
+  echo " real_seconds=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')"
+}
+: >"$out/scale.txt"
+echo "# ppool on a simulated cluster (SimGrid $(smpirun -version 2>/dev/null | head -1 | tr -cd '0-9.')), $(date -u +%F)" |
+  tee "$out/scale.txt"
+# The calibration, before the simulations (a quiet machine): the same program built against this machine's
+# ppool (build/) and run under mpirun at 3-33 ranks with tasks that sleep 10 ms (oversubscribing
+# 2 cores does not distort a nap), beside the simulation of the same runs. CALIB_RANKS="3 9 17
+# 33" picks them.
 if [ -e "$root/build/core/libppool.so" ] && command -v mpicc >/dev/null; then
   mpicc -O2 -I"$root/core/include" -o "$b/ppool-scale-real" "$here/scale.c" -L"$root/build/core" \
     -Wl,-rpath,"$root/build/core" -lppool
@@ -94,6 +95,9 @@ if [ -e "$root/build/core/libppool.so" ] && command -v mpicc >/dev/null; then
       tee -a "$out/scale.txt"
   done
 fi
+for r in $runs; do
+  one "$r" | tee -a "$out/scale.txt"
+done
 awk '/^calibration/ { printf "{\"bench\":\"scale-calibration\""
   for (i = 2; i <= NF; i++) { split($i, kv, "="); printf ",\"%s\":\"%s\"", kv[1], kv[2] }
   print "}" }' "$out/scale.txt" >"$out/scale-calibration.jsonl"

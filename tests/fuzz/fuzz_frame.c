@@ -114,6 +114,8 @@ static void check_repack(const Ppool__Frame *m, const void *bulk, size_t bulk_le
     char err[256];
     const ProtobufCMessage *sub = (const ProtobufCMessage *)m->hello; /* the oneof's member */
     if (m->base.n_unknown_fields || sub->n_unknown_fields) return;
+    for (size_t i = 0; m->msg_case == PPOOL__FRAME__MSG_GIVEN && i < m->given->n_ranges; i++)
+        if (m->given->ranges[i]->base.n_unknown_fields) return; /* a nested message's, alike */
     CHECK(ppool__frame_pack(m, bulk, bulk_len, &f, &len) == 0);
     CHECK(ppool__frame_unpack(f, len, &m2, &b2, &bl, err, sizeof err) == 0);
     CHECK(m2->msg_case == m->msg_case && bl == bulk_len);

@@ -61,8 +61,8 @@ static void hellos(void)
     h.digest = 0;
     put_frame("hello-other-digest", PPOOL__FRAME__MSG_HELLO, &h, 0, 0);
     h.digest = reg.digest;
-    h.version = 2;
-    put_frame("hello-version-2", PPOOL__FRAME__MSG_HELLO, &h, 0, 0);
+    h.version = PPOOL__PROTO_VERSION + 1;
+    put_frame("hello-other-version", PPOOL__FRAME__MSG_HELLO, &h, 0, 0);
 }
 
 static void put_task(const char *name, uint64_t job, const char *fn, uint64_t first, uint32_t count,
