@@ -120,6 +120,16 @@ void ppool__drop_inflight(ppool *p, int status)
     }
 }
 
+void ppool__chunk_unlink(ppool__wslot *ws, ppool__chunk *c, ppool__chunk *prev)
+{
+    if (prev)
+        prev->next = c->next;
+    else if ((ws->head = c->next) != NULL)
+        ws->head->started = ppool__now(); /* the worker begins the next one now */
+    if (ws->tail == c) ws->tail = prev;
+    if (!c->handed) ws->ninflight -= c->weight;
+}
+
 void ppool__chunk_done(ppool *p, ppool__chunk *c)
 {
     ppool__job *j = c->job;

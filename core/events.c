@@ -307,13 +307,7 @@ static int handle_result(ppool *p, int w, const Ppool__Result *r, const char *bu
         total += l;
     }
     if (total != bulk_len) return PPOOL_EPROTO;
-    if (prev) {
-        prev->next = c->next;
-    } else if ((ws->head = c->next) != NULL) {
-        ws->head->started = ppool__now(); /* the worker begins the next one now */
-    }
-    if (ws->tail == c) ws->tail = prev;
-    if (!c->handed) ws->ninflight -= c->weight;
+    ppool__chunk_unlink(ws, c, prev);
     if (c->expired) { /* answered after its deadline: its items were settled then */
         ws->stuck = ws->ninflight > 0;
         ppool__chunk_done(p, c);

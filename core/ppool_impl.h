@@ -486,6 +486,9 @@ void ppool__requeue(ppool__job *j, size_t first, size_t count, unsigned tries);
 /* The pool stops under its jobs: every chunk in flight is dropped, its items
  * recorded as failed with `status` (ppool__fail_all then fails the rest). */
 void ppool__drop_inflight(struct ppool *p, int status);
+/* Takes chunk c (after prev, NULL when it is the oldest) out of ws's flight,
+ * with the credits it holds; the next oldest, if c was, starts now. */
+void ppool__chunk_unlink(ppool__wslot *ws, ppool__chunk *c, ppool__chunk *prev);
 /* Frees a chunk that left flight and drops its job reference. */
 void ppool__chunk_done(struct ppool *p, ppool__chunk *c);
 

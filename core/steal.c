@@ -114,12 +114,7 @@ int ppool__handle_given(ppool *p, int w, const Ppool__Given *g, char *err, size_
         ws->assigned -= r->count;
         ws->given += r->count;
         if (c->count) continue;
-        if (prev) /* given back whole: it leaves the flight */
-            prev->next = c->next;
-        else if ((ws->head = c->next) != NULL)
-            ws->head->started = ppool__now();
-        if (ws->tail == c) ws->tail = prev;
-        if (!c->handed) ws->ninflight -= c->weight;
+        ppool__chunk_unlink(ws, c, prev); /* given back whole: it leaves the flight */
         ppool__chunk_done(p, c);
     }
     ppool__debug("sub-master %d gave back %zu range(s)", w, g->n_ranges);
