@@ -37,15 +37,20 @@ seq -f "n%g" 0 10239 >"$b/hosts"
 # are simulated time (naps); ppool's own CPU time is not simulated (it would measure this shared
 # machine): each message costs its sender and its receiver PPOOL_SMPI_MSG_US (transport/mpi/
 # smpi.h); probes and tests cost no simulated time. Latency and bandwidth are the platform's, no
-# SMPI factors: calibrated against this machine (cluster.xml). Sends are never detached: SimGrid
-# 3.32 keeps every detached send in one list, searched at each completion, O(ranks^2) here (a
-# receive then waits for the transfer, a pessimistic fraction of a microsecond for small frames).
+# SMPI factors: calibrated against this machine (cluster.xml).
+# SIM_DETACH: SimGrid's send-is-detached-thresh. Two SimGrid 3.32 lists make a simulation slow,
+# not its results: a detached (small) send waits in one list of every rank's sends in flight,
+# searched at each completion; a send not detached stays in its sender's list after MPI_Test
+# completes it, searched at each of that rank's completions. A flat pool's rank 0 sends every
+# message: its sends are detached (SimGrid's default, 64 KiB). A hierarchy's sends are spread over
+# its sub-masters, and in flight to every busy worker: not detached (0). Simulated times agree to
+# 0.1% either way (docs/scale.md); the real time differs up to 7 times.
 sim() {
   np=$1
   shift
   TMPDIR=/dev/shm PPOOL_DISPATCH=inline smpirun -platform "$here/cluster.xml" -hostfile "$b/hosts" -np "$np" \
-    --cfg=smpi/simulate-computation:no \
-    --cfg=smpi/iprobe:0 --cfg=smpi/test:0 --cfg=smpi/send-is-detached-thresh:0 --cfg=smpi/lat-factor:0:1 \
+    --cfg=smpi/simulate-computation:no --cfg=smpi/send-is-detached-thresh:"${SIM_DETACH:-65536}" \
+    --cfg=smpi/iprobe:0 --cfg=smpi/test:0 --cfg=smpi/lat-factor:0:1 \
     --cfg=smpi/bw-factor:0:1 --cfg=smpi/host-speed:1Gf --log=root.thres:critical "$@"
 }
 # The default runs: flat and hierarchical side by side at 1,024, 4,096 and 10,000 workers, and a
@@ -57,9 +62,9 @@ one() {
   w=${rest%%:*} per=${rest#*:}
   k=off
   case "$per" in *:*) k=${per#*:} per=${per%%:*} ;; esac
-  if [ "$k" = off ]; then h="PPOOL_HIERARCHY=off"; else h="PPOOL_HIERARCHY=on PPOOL_NODE_SIZE=$k"; fi
+  if [ "$k" = off ]; then h="PPOOL_HIERARCHY=off"; else h="PPOOL_HIERARCHY=on PPOOL_NODE_SIZE=$k SIM_DETACH=0"; fi
   t0=$(date +%s.%N)
-  # shellcheck disable=SC2086 # $h is two assignments
+  # shellcheck disable=SC2086 # $h is assignments
   (export $h && sim $((w + 1)) "$b/ppool-scale" "$wl" "$per") 2>/dev/null | grep '^ppool-scale' | tr -d '\n' ||
     printf "ppool-scale %s workers=%s failed" "$wl" "$w"
   echo " real_seconds=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')"

@@ -4,6 +4,7 @@
 
 #include <mpi.h>
 #include <stdlib.h>
+#include <time.h>
 
 /* SMPI 3.32 aborts on MPI_Improbe and MPI_Mrecv ("Not yet implemented").
  * Its ranks are single-threaded actors, so an Iprobe and then a Recv of the
@@ -25,7 +26,10 @@ static inline int ppool__smpi_improbe(int src, int tag, MPI_Comm c, int *flag, p
 
 /* What one message costs the CPU of the rank that sends or receives it, in
  * simulated seconds: PPOOL_SMPI_MSG_US (default 1 us, calibrated against
- * this machine: docs/scale.md), since ppool's own CPU time is not simulated. */
+ * this machine: docs/scale.md), since ppool's own CPU time is not simulated.
+ * A simulated nap, not smpi_execute: a rank is alone on its simulated host,
+ * so both cost it the same simulated time, and SimGrid 3.32 searches a rank's
+ * list of activities at each execution's end (not at a nap's). */
 static inline void ppool__smpi_msg_cost(void)
 {
     static double us = -1;
@@ -34,7 +38,9 @@ static inline void ppool__smpi_msg_cost(void)
         us = v && *v ? atof(v) : 1.0;
         if (us < 0) us = 0;
     }
-    if (us > 0) smpi_execute(us * 1e-6);
+    if (us <= 0) return;
+    struct timespec ts = {(time_t)(us * 1e-6), (long)(us * 1e3) % 1000000000L};
+    smpi_nanosleep(&ts, NULL);
 }
 
 static inline int ppool__smpi_mrecv(void *b, int n, MPI_Datatype d, ppool__smpi_msg *m,
