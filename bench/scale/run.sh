@@ -53,9 +53,9 @@ sim() {
     --cfg=smpi/iprobe:0 --cfg=smpi/test:0 --cfg=smpi/lat-factor:0:1 \
     --cfg=smpi/bw-factor:0:1 --cfg=smpi/host-speed:1Gf --log=root.thres:critical "$@"
 }
-# The default runs: flat and hierarchical side by side at 1,024, 4,096 and 10,000 workers, and a
-# hierarchy of 10,000 with more tasks a worker (docs/scale.md: their time here).
-runs=${SCALE_RUNS:-w2:1024:50 w2:1024:50:32 w3:1024:20 w3:1024:20:32 w2:4096:10 w2:4096:10:64 w2:10000:5 w2:10159:5:64 w2:10159:50:64}
+# The default runs: W2 flat and hierarchical side by side at 1,024, 4,096 and 10,000 workers, W3 at
+# 1,024 and 4,096, and a hierarchy of 10,000 with more tasks a worker (docs/scale.md: their time here).
+runs=${SCALE_RUNS:-w2:1024:50 w2:1024:50:32 w3:1024:20 w3:1024:20:32 w2:4096:10 w2:4096:10:64 w3:4096:10 w3:4096:10:64 w2:10000:5 w2:10159:5:64 w2:10159:50:64}
 # one RUN: the run's line (workload:workers:tasks a worker[:node size]) and its real time.
 one() {
   wl=${1%%:*} rest=${1#*:}
