@@ -1,5 +1,7 @@
 /* test_traps.c: a newcomer's traps: blocking calls from a callback or a source, a pool freed twice.
  */
+#include <pthread.h>
+
 #include "tasks.h"
 
 /* What a completion callback saw, filled on the dispatcher thread. */
@@ -10,11 +12,13 @@ typedef struct seen {
     int map, bufs, apply, wait, get, next, poll, join, terminate, own_get;
     char map_msg[300];
     int runs;
+    pthread_t on; /* the thread the callback ran on */
 } seen;
 
 static void blocking_calls(ppool_async *a, void *user)
 {
     seen *s = user;
+    s->on = pthread_self();
     long x = 3, y;
     s->map = ppool_map(s->p, "square", &x, 1, sizeof x, &y, sizeof y);
     snprintf(s->map_msg, sizeof s->map_msg, "%s", ppool_errmsg(s->p));
@@ -36,17 +40,19 @@ static void blocking_calls(ppool_async *a, void *user)
 /* Every call that would wait fails at once with PPOOL_EINVAL naming the rule. */
 static void callback_blocking(void)
 {
-    ppool *p = open_pool(4, 1); /* one worker each: slow, the imap's two, square */
+    ppool *p = open_pool(4, 1); /* one worker each: slow, the imap's two, a */
     seen s = {.p = p};
-    double three = 3;
+    double three = 3, half = 0.5;
     s.slow = ppool_apply_async(p, "sleep", &three, sizeof three);
     static const double secs[2] = {3, 3};
     s.it = ppool_imap(p, "sleep", secs, 2, sizeof secs[0]);
-    long x = 4;
-    ppool_async *a = ppool_apply_async(p, "square", &x, sizeof x);
+    /* Not done when its callback is set (0.5 s), so the dispatcher runs it;
+     * one set on a finished result runs at once on the caller's thread. */
+    ppool_async *a = ppool_apply_async(p, "sleep", &half, sizeof half);
     ppool_async_on_done(a, blocking_calls, &s);
     ASSERT_OK(ppool_async_wait(a, 60), p);
     ASSERT_EQ(s.runs, 1);
+    ASSERT_TRUE(!pthread_equal(s.on, pthread_self()));
     ASSERT_EQ(s.map, PPOOL_EINVAL);
     ASSERT_CONTAINS(s.map_msg, "ppool_map called on the pool's dispatcher thread");
     ASSERT_CONTAINS(s.map_msg, "callbacks must not block");
@@ -72,8 +78,10 @@ static void callback_blocking(void)
 }
 
 static int frees;
+static pthread_t freed_on;
 static void free_in_callback(ppool_async *a, void *user)
 {
+    freed_on = pthread_self();
     ppool_free(user); /* does nothing: the dispatcher cannot stop itself */
     __atomic_add_fetch(&frees, 1, __ATOMIC_SEQ_CST);
 }
@@ -81,14 +89,18 @@ static void free_in_callback(ppool_async *a, void *user)
 /* ppool_free from a callback leaves the pool open (documented); nothing runs twice. */
 static void callback_free(void)
 {
-    ppool *p = open_pool(2, 0);
+    ppool *p = open_pool(1, 0);
+    double half = 0.5; /* the one worker sleeps: the square is not done when its callback is set */
+    ppool_async *busy = ppool_apply_async(p, "sleep", &half, sizeof half);
     long x = 5;
     ppool_async *a = ppool_apply_async(p, "square", &x, sizeof x);
     ppool_async_on_done(a, free_in_callback, p);
     ASSERT_OK(ppool_async_wait(a, 60), p);
     ASSERT_EQ(frees, 1);
+    ASSERT_TRUE(!pthread_equal(freed_on, pthread_self()));
     ASSERT_CONTAINS(ppool_errmsg(p), "ppool_free called on the pool's dispatcher thread");
     check_usable(p);
+    ppool_async_free(busy);
     ppool_async_free(a);
     ppool_free(p);
     ASSERT_EQ(frees, 1);
