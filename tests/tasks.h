@@ -14,6 +14,8 @@ typedef struct shared_state {
     volatile int crash_once[64]; /* crash_first: items that have crashed once */
     volatile int pids[64];       /* record_pid: pid per item */
     volatile int started;        /* sleepers that began */
+    volatile int gates[8];       /* gate: the test opens gate g by setting gates[g] */
+    volatile int held;           /* hold_first: item 0's first run has begun */
 } shared_state;
 static shared_state *SH;
 static long init_value;    /* set by the initializer in each worker */
@@ -85,6 +87,30 @@ static int t_sleep(ppool_task *t, const void *a, size_t n)
     sleep_s(*(const double *)a);
     int pid = getpid();
     return ppool_task_return(t, &pid, sizeof pid);
+}
+/* int g -> its pid, once the test has opened gate g (gate_open), or after 60 s: a result that
+ * cannot be done before the test says so, whatever the machine's speed */
+static int t_gate(ppool_task *t, const void *a, size_t n)
+{
+    int g = *(const int *)a;
+    for (int i = 0; i < 60000 && !__atomic_load_n(&SH->gates[g], __ATOMIC_SEQ_CST); i++)
+        sleep_s(0.001);
+    int pid = getpid();
+    return ppool_task_return(t, &pid, sizeof pid);
+}
+static void gate_open(int g)
+{
+    __atomic_store_n(&SH->gates[g], 1, __ATOMIC_SEQ_CST);
+}
+/* long i (< 64) -> i, recording its pid in SH->pids[i]; the first run of item 0 then sleeps 60 s,
+ * so a kill aimed at it always finds it running */
+static int t_hold_first(ppool_task *t, const void *a, size_t n)
+{
+    long x = *(const long *)a;
+    int hold = x == 0 && !__atomic_exchange_n(&SH->held, 1, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&SH->pids[x], getpid(), __ATOMIC_SEQ_CST);
+    if (hold) sleep_s(60);
+    return ppool_task_return(t, &x, sizeof x);
 }
 /* long -> long, SIGSEGV on 13 */
 static int t_crash13(ppool_task *t, const void *a, size_t n)
@@ -186,6 +212,8 @@ static void tasks_register(void)
                {"exit5", t_exit5},
                {"crash_first", t_crash_first},
                {"record_pid", t_record_pid},
+               {"gate", t_gate},
+               {"hold_first", t_hold_first},
                {"init", t_init},
                {"init_fail", t_init_fail},
                {"init_two", t_init_two},

@@ -250,10 +250,10 @@ static void timeouts(void)
 {
     ppool_opts o = PPOOL_OPTS_INIT;
     o.workers = 2;
-    o.task_timeout = 0.5;
+    o.task_timeout = 2; /* 200 times a nap's 10 ms: no slowed run times one out */
     ppool *q;
     if (open_pool(&q, &o)) return;
-    double naps[6] = {0.01, 3.0, 0.01, 0.01, 0.01, 0.01};
+    double naps[6] = {0.01, 5.0, 0.01, 0.01, 0.01, 0.01};
     int pids[6] = {0};
     P = q;
     CHECK(ppool_map(q, "nap", naps, 6, sizeof naps[0], pids, sizeof pids[0]) == PPOOL_ETIMEDOUT);

@@ -15,7 +15,7 @@ rows() { tail -n +2 "$1" | wc -l; }
 i=0
 while [ $i -lt 996 ]; do echo "echo out $i"; i=$((i + 1)); done >"$d/cmds"
 printf 'exit 3\nfalse\nsleep 30\nno_such_program_xyz\n' >>"$d/cmds"
-farm "$d/cmds" --joblog "$d/log" --timeout 2 >"$d/out" 2>"$d/err"
+farm "$d/cmds" --joblog "$d/log" --timeout 5 >"$d/out" 2>"$d/err"
 st=$?
 [ "$st" = 4 ] || fail "exit status $st, want 4 (the failed commands)"
 head -n 1 "$d/log" | grep -q "^Seq	Host	Starttime	JobRuntime	Send	Receive	Exitval	Signal	Command$" ||
@@ -69,6 +69,6 @@ echo "killed after $first rows; --resume ran $second commands"
 [ "$second" -le $((1000 - first + 1)) ] || fail "--resume ran finished commands again"
 
 # --resume-failed: only the failed ones run again.
-farm "$d/cmds" --joblog "$d/log" --timeout 2 --resume-failed >/dev/null 2>&1
+farm "$d/cmds" --joblog "$d/log" --timeout 5 --resume-failed >/dev/null 2>&1
 [ "$(rows "$d/log")" = 1004 ] || fail "--resume-failed: $(rows "$d/log") rows, want 1004"
 echo "farm.sh ($mode): ok"

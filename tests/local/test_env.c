@@ -99,7 +99,8 @@ static char *progress_output(const char *value, unsigned flags, const double *se
 
 static void progress_bar(void)
 {
-    double slow[8] = {0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3}; /* 1.2 s on 2 workers */
+    double slow[8] = {0.6, 0.6, 0.6, 0.6,
+                      0.6, 0.6, 0.6, 0.6}; /* 2.4 s on 2 workers: 1.4 s past the bar's delay */
     double quick[8] = {0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01};
     char *err = progress_output("force", 0, slow, 8); /* forced: drawn into a file too */
     ASSERT_CONTAINS(err, "100% 8/8 items");

@@ -72,7 +72,7 @@ static void terminate_lists_undone(void)
     enum { N = 40 };
     double d[N];
     int out[N];
-    for (int i = 0; i < N; i++) d[i] = 0.02;
+    for (int i = 0; i < N; i++) d[i] = i < 8 ? 0.02 : 30; /* never all done before terminate */
     memset(out, 0xff, sizeof out);
     SH->started = 0;
     ppool_async *a = ppool_map_async(p, "sleep", d, N, sizeof d[0], out, sizeof out[0]);

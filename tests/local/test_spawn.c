@@ -95,7 +95,7 @@ int main(void)
     o.initializer = "init";
     o.initarg = &seventy_seven;
     o.initarg_len = sizeof seventy_seven;
-    o.task_timeout = 2;
+    o.task_timeout = 5; /* sanitized, re-executed workers start slowly */
     ppool *p;
     int rc = ppool_open(&p, &o);
     if (rc == PPOOL_WORKER) return 0; /* a spawned worker, done serving */

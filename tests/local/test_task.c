@@ -57,7 +57,8 @@ static void stats_and_progress(void)
     setenv("PPOOL_PROGRESS", "force", 1); /* stderr is a file here */
     ASSERT_OK(ppool_open(&p, &o), NULL);
     unsetenv("PPOOL_PROGRESS");
-    double secs[8] = {0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3}; /* 1.2 s: past the bar's delay */
+    double secs[8] = {0.6, 0.6, 0.6, 0.6,
+                      0.6, 0.6, 0.6, 0.6}; /* 2.4 s: 1.4 s past the bar's delay */
     int pids[8];
     h_capture_begin();
     int rc = ppool_map(p, "sleep", secs, 8, sizeof secs[0], pids, sizeof pids[0]);

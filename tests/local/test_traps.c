@@ -42,14 +42,15 @@ static void callback_blocking(void)
 {
     ppool *p = open_pool(4, 1); /* one worker each: slow, the imap's two, a */
     seen s = {.p = p};
-    double three = 3, half = 0.5;
-    s.slow = ppool_apply_async(p, "sleep", &three, sizeof three);
-    static const double secs[2] = {3, 3};
-    s.it = ppool_imap(p, "sleep", secs, 2, sizeof secs[0]);
-    /* Not done when its callback is set (0.5 s), so the dispatcher runs it;
-     * one set on a finished result runs at once on the caller's thread. */
-    ppool_async *a = ppool_apply_async(p, "sleep", &half, sizeof half);
+    static const int later[2] = {1, 1}, first = 0; /* gates: 1 after the checks, 0 at once */
+    s.slow = ppool_apply_async(p, "gate", &later[0], sizeof later[0]);
+    s.it = ppool_imap(p, "gate", later, 2, sizeof later[0]);
+    /* Not done when its callback is set (its gate opens after), so the
+     * dispatcher runs it; one set on a finished result runs at once on the
+     * caller's thread. */
+    ppool_async *a = ppool_apply_async(p, "gate", &first, sizeof first);
     ppool_async_on_done(a, blocking_calls, &s);
+    gate_open(0);
     ASSERT_OK(ppool_async_wait(a, 60), p);
     ASSERT_EQ(s.runs, 1);
     ASSERT_TRUE(!pthread_equal(s.on, pthread_self()));
@@ -66,6 +67,7 @@ static void callback_blocking(void)
     ASSERT_EQ(s.terminate, PPOOL_EINVAL);
     ASSERT_EQ(s.own_get, 0);
     /* The pool goes on: the slow work finishes, a map works. */
+    gate_open(1);
     ppool_buf r;
     ASSERT_OK(ppool_async_get(s.slow, &r, 60), p);
     size_t idx;
@@ -90,11 +92,12 @@ static void free_in_callback(ppool_async *a, void *user)
 static void callback_free(void)
 {
     ppool *p = open_pool(1, 0);
-    double half = 0.5; /* the one worker sleeps: the square is not done when its callback is set */
-    ppool_async *busy = ppool_apply_async(p, "sleep", &half, sizeof half);
+    int g = 2; /* the one worker waits at gate 2: the square is not done when its callback is set */
+    ppool_async *busy = ppool_apply_async(p, "gate", &g, sizeof g);
     long x = 5;
     ppool_async *a = ppool_apply_async(p, "square", &x, sizeof x);
     ppool_async_on_done(a, free_in_callback, p);
+    gate_open(2);
     ASSERT_OK(ppool_async_wait(a, 60), p);
     ASSERT_EQ(frees, 1);
     ASSERT_TRUE(!pthread_equal(freed_on, pthread_self()));

@@ -12,7 +12,8 @@
 
 enum { ITEM = 256 << 10 };
 
-/* An item's 64-bit sum; sleeps a little first when asked (the item's first word is odd). An
+/* An item's 64-bit sum; sleeps first when asked (the item's first word: bit 0 20 ms, bit 1 200 ms
+ * more). An
  * item whose bytes were poisoned (the caller had let them go) ends the whole run. */
 static int sum(ppool_task *t, const void *arg, size_t len)
 {
@@ -22,19 +23,20 @@ static int sum(ppool_task *t, const void *arg, size_t len)
         fprintf(stderr, "test_bulk: a task read memory its caller had let go\n");
         abort();
     }
-    if (w[0] & 1) {
-        struct timespec ts = {0, 20 * 1000 * 1000};
+    if (w[0] & 3) {
+        struct timespec ts = {0, (w[0] & 2 ? 220 : 20) * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
     for (size_t i = 0; i < len / 8; i++) s += w[i];
     return ppool_task_return(t, &s, sizeof s);
 }
 
+/* n items; slow: the low bits of each first word (see sum) */
 static char *items(size_t n, int slow)
 {
     char *in = malloc(n * ITEM);
     for (size_t i = 0; i < n * ITEM / 8; i++) ((uint64_t *)in)[i] = i * 2654435761u;
-    for (size_t i = 0; i < n; i++) ((uint64_t *)(in + i * ITEM))[0] = 2 * i + (slow ? 1 : 0);
+    for (size_t i = 0; i < n; i++) ((uint64_t *)(in + i * ITEM))[0] = 4 * i + (uint64_t)slow;
     return in;
 }
 
@@ -71,8 +73,8 @@ int main(void)
     memset(out, 0, n * sizeof *out);
     ASSERT_OK(ppool_map(p, "sum", in, n, ITEM, out, sizeof *out), p);
     for (size_t i = 0; i < n; i++) ASSERT_EQ(out[i], want(in + i * ITEM));
-    /* terminate with large items in flight */
-    slow = items(40, 1);
+    /* terminate with large items in flight (40 x 0.22 s: never all done first) */
+    slow = items(40, 3);
     sout = calloc(40, sizeof *sout);
     a = ppool_map_async(p, "sum", slow, 40, ITEM, sout, sizeof *sout);
     nanosleep(&ts, NULL);
