@@ -82,7 +82,7 @@ class Retries(unittest.TestCase):
     def test_worker_killed_from_outside(self):
         pids = os.path.join(self.dir.name, "pids")
         with ppool.Pool(2) as p:
-            r = p.apply_async(write_pid_and_nap, (pids, 1.0))
+            r = p.apply_async(write_pid_and_nap, (pids, 60.0))
             for _ in range(100):
                 if _read(pids):
                     break
