@@ -22,7 +22,7 @@ static int square_or_die(ppool_task *t, const void *arg, size_t len)
 
 static void slow_callback(ppool_async *a, void *user)
 {
-    sleep(3); /* the dispatcher is away for longer than the loss limit */
+    sleep(4); /* the dispatcher is away for longer than the loss limit */
 }
 
 /* A master away in a long callback loses no rank (its own absence is no rank's silence). */
@@ -39,7 +39,7 @@ static void master_away(ppool *p)
 
 int main(void)
 {
-    setenv("PPOOL_LOST_AFTER", "2", 1); /* seconds of silence: lost */
+    setenv("PPOOL_LOST_AFTER", "3", 1); /* seconds of silence (6 missed beats): lost */
     ASSERT_OK(ppool_register("square_or_die", square_or_die), NULL);
     ppool_opts o = PPOOL_OPTS_INIT;
     o.chunksize = 1;
